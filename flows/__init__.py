@@ -1,0 +1,1 @@
+"""Prefect flows, the shard writer, the dataset manifest and the `tumorcot` CLI."""

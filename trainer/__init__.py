@@ -1,0 +1,1 @@
+"""The TumorChain model trainer: reads shards through data_contracts only."""
