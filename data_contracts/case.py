@@ -29,6 +29,7 @@ class CaseInput(Record):
     mask_format: MaskFormat = "auto"
     label_map: str = Field(default="totalseg_total", description="Name of the label numbering of a multilabel mask.")
     lesions_path: str | None = Field(default=None, description="Optional lesion masks, in any mask format.")
+    imaging_features_path: str | None = Field(default=None, description="Precomputed ImagingFeatures JSON; when set, the segmenter reads it instead of the images.")
     liver_segments_path: str | None = Field(default=None, description="Optional Couinaud segment masks (TotalSegmentator task liver_segments).")
     report_path: str | None = Field(default=None, description="Radiology report text file.")
     pathology_path: str | None = Field(default=None, description="Pathology report text file.")

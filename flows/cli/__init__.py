@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from flows.cli import casecmd, extract, imaging, kg, runcmd
+from flows.cli import casecmd, extract, imaging, kg, runcmd, synth
 
 app = typer.Typer(
     name="tumorcot",
@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 app.add_typer(kg.app, name="kg", help="Organ knowledge graphs: lint, diff, show, render, stage.")
-for _module in (imaging, extract, casecmd, runcmd):
+for _module in (imaging, synth, extract, casecmd, runcmd):
     _module.register(app)
 
 
