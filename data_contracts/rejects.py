@@ -56,6 +56,8 @@ REASON_CODES: dict[str, str] = {
     "llm_refused": "The model refused to answer.",
     "llm_failed": "The provider kept failing (timeouts, 429, 5xx) after all retries.",
     "budget_exhausted": "The LLM budget for the run was reached.",
+    "external_provider_not_allowed": "The configured LLM provider is outside llm.local_hosts and llm.allow_external is false.",
+    "evidence_not_found": "A quote the LLM gave as evidence does not occur in the source text; the evidence was dropped.",
     # Anything else
     "internal_error": "An unexpected error in TumorCoT itself; the message has the exception.",
 }
