@@ -1,0 +1,140 @@
+"""Summarizer (the fifth agent): finding -> impression -> pathology chains and the CoT report.
+
+Reads ``state.chains`` (accepted chains from the calibrator), ``state.report``,
+``state.pathology`` and ``state.imaging``. For each accepted lesion chain it
+
+1. stages the organ by the KG's AJCC 8 rules over ``engine.staging_facts`` facts
+   (radiology and pathology together, pathology winning where both state a fact);
+2. compares the chain with the pathology report, which is ground truth: a
+   malignancy, histology, T or N disagreement goes back to the reasoner through
+   ``repair_chain(..., strategy="pathology_feedback")``, at most
+   ``config.repair_rounds`` times; what repair cannot resolve becomes
+   ``Chain.discordance`` entries and a ``pathology_discordance`` flag;
+3. appends the pathology-level steps P1.. (behaviour, histology, T, N, M), each a KG edge.
+
+Then it writes ``state.cot_report`` (``<think>`` walk plus conclusion) and stores
+its parts in ``state.extras["cot_report_parts"]`` and the staging facts per chain
+in ``state.extras["staging_facts"]``. It appends one provenance entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from data_contracts import Chain, CheckFailure, Flag, RepairRecord
+from engine.qa.cot_report import compose_report
+from engine.qa.pathology import discordance_entry, impression_of, pathology_applies, pathology_failures, pathology_steps
+from engine.qa.report_writer import write_report
+from engine.qa.reports import REPORT_PARTS_KEY
+from engine.qa.view import ChainView, build_view
+from engine.state import CaseState, EngineContext
+
+logger = logging.getLogger(__name__)
+
+AGENT = "summarizer"
+STAGING_FACTS_KEY = "staging_facts"
+"""Key of ``CaseState.extras``: chain id -> the staging facts the summarizer staged it with."""
+
+
+def run(state: CaseState, ctx: EngineContext) -> CaseState:
+    """Add pathology-level steps to every accepted chain, check them against pathology, and write the CoT report."""
+    chains: list[Chain] = []
+    flags: list[Flag] = []
+    facts_by_chain: dict[str, dict[str, Any]] = {}
+    for chain in state.chains:
+        if chain.status != "accepted" or chain.normal or chain.organ not in ctx.kgs:
+            chains.append(chain)
+            continue
+        chain, facts, chain_flags = summarize_chain(chain, state, ctx)
+        chains.append(chain)
+        facts_by_chain[chain.chain_id] = facts
+        flags.extend(chain_flags)
+
+    state = state.replace(chains=tuple(chains), flags=state.flags + tuple(flags),
+                          extras={**state.extras, STAGING_FACTS_KEY: facts_by_chain})
+    parts, provenance, text_flags = write_report(state, ctx, accepted_views(state, ctx))
+    logger.info("case %r: summarizer wrote the report over %d chains, %d flags", state.case.case_id, len(chains), len(flags) + len(text_flags))
+    return state.replace(
+        cot_report=compose_report(parts["think"], parts["conclusion"]),
+        extras={**state.extras, REPORT_PARTS_KEY: parts},
+        flags=state.flags + tuple(text_flags),
+        provenance=state.provenance + (provenance,),
+    )
+
+
+def accepted_views(state: CaseState, ctx: EngineContext) -> list[ChainView]:
+    """Return a view of every accepted chain whose organ has a KG, in chain order."""
+    return [build_view(c, ctx.kgs[c.organ], state.report, state.imaging) for c in state.chains if c.status == "accepted" and c.organ in ctx.kgs]
+
+
+def summarize_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple[Chain, dict[str, Any], list[Flag]]:
+    """Return the chain checked against pathology and extended to the pathology level, its staging facts and flags."""
+    kg = ctx.kgs[chain.organ]
+    pathology = state.pathology if pathology_applies(state.pathology, chain.organ) else None
+    flags: list[Flag] = []
+
+    if pathology is not None:
+        pathology_stage = _stage(chain, kg, state, ctx, None, pathology, flags)[0]
+        chain = _pathology_feedback(chain, kg, pathology, pathology_stage, state, ctx)
+        if chain.discordance:
+            flags.append(Flag(code="pathology_discordance", severity="warning", field="pathology",
+                              message=f"case {state.case.case_id} organ {chain.organ}: chain {chain.chain_id} disagrees with the pathology report "
+                                      f"after {len(chain.repairs)} repair rounds: {'; '.join(chain.discordance)}"))
+
+    stage, facts = _stage(chain, kg, state, ctx, state.report, pathology, flags)
+    if stage is not None:
+        chain = chain.model_copy(update={"stage": stage})
+    kept = tuple(step for step in chain.steps if step.level != "pathology")
+    chain = chain.model_copy(update={"steps": kept + pathology_steps(chain, kg, stage, facts, pathology)})
+    return chain, facts, flags
+
+
+def _stage(chain: Chain, kg, state: CaseState, ctx: EngineContext, report, pathology, flags: list[Flag]):
+    """Return ``(StageResult or None, facts)`` for the chain's impression; None for an unstaged impression."""
+    info = impression_of(chain, kg)
+    if info is None or info.behaviour != "malignant" or not info.staging_table:
+        return None, {}
+    from engine.staging_facts import facts_for_organ
+    from kg import FactError
+
+    facts = dict(facts_for_organ(chain.organ, report, pathology, kg))
+    try:
+        return kg.stage(facts, info.staging_table), facts
+    except FactError as error:
+        flags.append(Flag(code="stage_mismatch", severity="warning", field="staging_facts",
+                          message=f"case {state.case.case_id} organ {chain.organ}: the KG rejected the staging facts: {error}"))
+        return None, facts
+
+
+def _pathology_feedback(chain: Chain, kg, pathology, pathology_stage, state: CaseState, ctx: EngineContext) -> Chain:
+    """Repair the chain against pathology up to ``config.repair_rounds`` times; record what stays discordant."""
+    failures = pathology_failures(chain, kg, pathology, pathology_stage)
+    rounds = 0
+    while failures and rounds < ctx.config.repair_rounds:
+        rounds += 1
+        repaired = _repair(chain, failures, state, ctx)
+        remaining = pathology_failures(repaired, kg, pathology, pathology_stage) if repaired.status == "accepted" else failures
+        repaired = _with_repair_record(repaired if repaired.status == "accepted" else chain, chain, failures, remaining)
+        logger.info("case %r organ %s: pathology feedback round %d, %d -> %d discordant checks",
+                    state.case.case_id, chain.organ, rounds, len(failures), len(remaining))
+        chain, failures = repaired, remaining
+    if failures:
+        chain = chain.model_copy(update={"discordance": tuple(discordance_entry(f) for f in failures)})
+    return chain
+
+
+def _repair(chain: Chain, failures: list[CheckFailure], state: CaseState, ctx: EngineContext) -> Chain:
+    from engine.agents.calibrator import repair_chain
+
+    return repair_chain(chain, failures, state, ctx, strategy="pathology_feedback")
+
+
+def _with_repair_record(repaired: Chain, before: Chain, failures: list[CheckFailure], remaining: list[CheckFailure]) -> Chain:
+    """Make sure the repaired chain records this round, whether or not ``repair_chain`` did."""
+    if len(repaired.repairs) > len(before.repairs) and repaired.repairs[-1].strategy == "pathology_feedback":
+        last = repaired.repairs[-1].model_copy(update={"resolved": not remaining})
+        return repaired.model_copy(update={"repairs": repaired.repairs[:-1] + (last,)})
+    record = RepairRecord(round=len(before.repairs) + 1, strategy="pathology_feedback", failed_checks=tuple(failures),
+                          note="re-reasoned with the pathology report as ground truth", resolved=not remaining)
+    return repaired.model_copy(update={"repairs": before.repairs + (record,)})
