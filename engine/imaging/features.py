@@ -1,8 +1,9 @@
 """Organ and lesion measurements from label volumes, in one pass over each volume.
 
 Organ statistics come from ``np.bincount`` over the foreground voxels only
-(counts, HU sums, HU sums of squares, index sums for centroids) and boxes from
-one ``scipy.ndimage.find_objects`` call; no step scans the volume once per label.
+(counts, HU sums, HU sums of squares, index sums for centroids), and boxes from
+per-axis projections of those same voxels. The only full-volume step is one
+``np.flatnonzero``; no step scans the volume once per label.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from data_contracts.imaging import ImagingFeatures, LesionImagingFeatures, OrganFeatures
 from engine.imaging.errors import ImagingError
 from engine.imaging.lesions import measure_lesions
-from engine.imaging.volume import CTVolume, LabelVolume
+from engine.imaging.volume import CTVolume, LabelVolume, memory_order_views
 
 DEFAULT_ORGANS: tuple[str, ...] = (
     "liver",
@@ -36,21 +37,19 @@ class LabelStats:
     """Per-label counts, HU moments, index sums and boxes of one label volume."""
 
     def __init__(self, labels: np.ndarray, hu: np.ndarray):
-        from scipy import ndimage
-
-        flat = labels.reshape(-1)
-        foreground = np.flatnonzero(flat)
-        values = flat[foreground].astype(np.intp)
+        flat_labels, flat_hu, order = memory_order_views(labels, hu)
+        foreground = np.flatnonzero(flat_labels)
+        values = flat_labels[foreground].astype(np.intp)
         size = int(values.max()) + 1 if values.size else 1
-        hu_values = hu.reshape(-1)[foreground].astype(np.float64)
-        i, j, k = np.unravel_index(foreground, labels.shape)
+        hu_values = flat_hu[foreground].astype(np.float64)
+        index = np.unravel_index(foreground, labels.shape, order=order)
 
         self.shape = labels.shape
         self.counts = np.bincount(values, minlength=size)
         self.hu_sum = np.bincount(values, weights=hu_values, minlength=size)
         self.hu_sq_sum = np.bincount(values, weights=hu_values * hu_values, minlength=size)
-        self.index_sum = np.stack([np.bincount(values, weights=axis, minlength=size) for axis in (i, j, k)], axis=1)
-        self.boxes = ndimage.find_objects(labels) if values.size else []
+        self.index_sum = np.stack([np.bincount(values, weights=axis, minlength=size) for axis in index], axis=1)
+        self.box_min, self.box_max = _boxes_from_projections(values, index, size, labels.shape)
 
     def count(self, value: int) -> int:
         """Number of voxels with label ``value``."""
@@ -58,8 +57,7 @@ class LabelStats:
 
     def box(self, value: int) -> tuple[int, int, int, int, int, int]:
         """Voxel box (x_min, y_min, z_min, x_max, y_max, z_max) of ``value``, maxima exclusive."""
-        slices = self.boxes[value - 1]
-        return tuple(int(s.start) for s in slices) + tuple(int(s.stop) for s in slices)  # type: ignore[return-value]
+        return tuple(int(v) for v in self.box_min[value]) + tuple(int(v) + 1 for v in self.box_max[value])  # type: ignore[return-value]
 
     def hu_mean_std(self, value: int) -> tuple[float, float]:
         """Mean and standard deviation of HU under ``value``."""
@@ -71,6 +69,19 @@ class LabelStats:
     def centroid_index(self, value: int) -> np.ndarray:
         """Mean voxel index (x, y, z) of ``value``."""
         return self.index_sum[value] / self.counts[value]
+
+
+def _boxes_from_projections(values: np.ndarray, index: tuple[np.ndarray, ...], size: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Return per-label minimum and maximum voxel index (inclusive) from the foreground voxels alone."""
+    box_min = np.zeros((size, 3), dtype=np.int64)
+    box_max = np.zeros((size, 3), dtype=np.int64)
+    for axis, coordinate in enumerate(index):
+        seen = np.zeros((size, shape[axis]), dtype=bool)
+        seen[values, coordinate] = True
+        any_seen = seen.any(axis=1)
+        box_min[any_seen, axis] = seen[any_seen].argmax(axis=1)
+        box_max[any_seen, axis] = shape[axis] - 1 - seen[any_seen, ::-1].argmax(axis=1)
+    return box_min, box_max
 
 
 def normalize_box(box: Sequence[int], shape: Sequence[int]) -> tuple[float, float, float, float, float, float]:

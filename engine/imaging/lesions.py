@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from data_contracts.imaging import LesionImagingFeatures
-from engine.imaging.volume import CTVolume, LabelVolume
+from engine.imaging.volume import CTVolume, LabelVolume, memory_order_views
 
 SUBREGION_ORGAN = "liver"
 """Subregion masks (Couinaud segments) are only consulted for lesions in this organ."""
@@ -19,10 +19,9 @@ def measure_lesions(
     """Measure each connected component of each lesion label, ordered by label, then by volume (largest first)."""
     from scipy import ndimage
 
-    region = ndimage.find_objects((lesions.labels > 0).astype(np.uint8))
-    if not region:
+    crop = foreground_box(lesions.labels)
+    if crop is None:
         return ()
-    crop = region[0]
     offset = np.array([s.start for s in crop])
     lesion_crop = lesions.labels[crop]
 
@@ -51,6 +50,16 @@ def measure_lesions(
 
     results.sort(key=lambda item: (item["label"], -item["voxel_count"], item["bbox_voxel_xyz"]))
     return tuple(LesionImagingFeatures(lesion_id=f"img-L{n}", **item) for n, item in enumerate(results, start=1))
+
+
+def foreground_box(labels: np.ndarray) -> tuple[slice, slice, slice] | None:
+    """Return the slices of the box around all nonzero voxels, or None for an empty volume."""
+    flat, _, order = memory_order_views(labels, labels)
+    foreground = np.flatnonzero(flat)
+    if foreground.size == 0:
+        return None
+    index = np.unravel_index(foreground, labels.shape, order=order)
+    return tuple(slice(int(axis.min()), int(axis.max()) + 1) for axis in index)  # type: ignore[return-value]
 
 
 def _overlap_votes(pieces: np.ndarray, labels: np.ndarray, piece_count: int) -> np.ndarray:

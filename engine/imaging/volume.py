@@ -8,7 +8,7 @@ voxel index to RAS world millimetres.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +112,15 @@ def write_nifti(array: np.ndarray, affine: np.ndarray, path: str | Path) -> Path
     image.set_qform(image.affine, code=1)
     nib.save(image, str(path))
     return path
+
+
+def memory_order_views(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Return flat views of two same-shape arrays in one shared memory order, and that order ('C' or 'F').
+
+    NIfTI data arrive Fortran-ordered; flattening them in C order would copy the
+    whole volume, so both arrays are walked in the order their bytes lie in.
+    """
+    order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    values = np.asarray(values, order=order)
+    labels = np.asarray(labels, order=order)
+    return labels.ravel(order=order), values.ravel(order=order), order
