@@ -113,9 +113,10 @@ def _pathology_feedback(chain: Chain, kg, pathology, pathology_stage, state: Cas
     rounds = 0
     while failures and rounds < ctx.config.repair_rounds:
         rounds += 1
-        repaired = _repair(chain, failures, state, ctx)
-        remaining = pathology_failures(repaired, kg, pathology, pathology_stage) if repaired.status == "accepted" else failures
-        repaired = _with_repair_record(repaired if repaired.status == "accepted" else chain, chain, failures, remaining)
+        repaired = _repair(chain, failures, pathology, pathology_stage, state, ctx)
+        usable = repaired.status == "accepted" and not _calibration_failures(repaired, state, ctx)
+        remaining = pathology_failures(repaired, kg, pathology, pathology_stage) if usable else failures
+        repaired = _with_repair_record(repaired if usable else chain, chain, failures, remaining)
         logger.info("case %r organ %s: pathology feedback round %d, %d -> %d discordant checks",
                     state.case.case_id, chain.organ, rounds, len(failures), len(remaining))
         chain, failures = repaired, remaining
@@ -124,10 +125,27 @@ def _pathology_feedback(chain: Chain, kg, pathology, pathology_stage, state: Cas
     return chain
 
 
-def _repair(chain: Chain, failures: list[CheckFailure], state: CaseState, ctx: EngineContext) -> Chain:
+def _repair(chain: Chain, failures: list[CheckFailure], pathology, pathology_stage, state: CaseState, ctx: EngineContext) -> Chain:
+    """Re-reason the chain with the pathology histology and its AJCC 8 stage (not a stated, maybe older-edition stage)."""
     from engine.agents.calibrator import repair_chain
+    from engine.reasoning.hints import PathologyTruth
 
-    return repair_chain(chain, failures, state, ctx, strategy="pathology_feedback")
+    truth = PathologyTruth(
+        histology=pathology.histology, malignant=pathology.malignant,
+        T=_decided(pathology_stage, "T"), N=_decided(pathology_stage, "N"), M=_decided(pathology_stage, "M"),
+    )
+    return repair_chain(chain, failures, state, ctx, "pathology_feedback", truth)
+
+
+def _decided(stage, axis: str) -> str | None:
+    category = getattr(stage, axis) if stage is not None else None
+    return None if category is None or category.endswith("X") else category
+
+
+def _calibration_failures(chain: Chain, state: CaseState, ctx: EngineContext) -> list[CheckFailure]:
+    from engine.agents.calibrator import check_chain
+
+    return check_chain(chain, state, ctx)
 
 
 def _with_repair_record(repaired: Chain, before: Chain, failures: list[CheckFailure], remaining: list[CheckFailure]) -> Chain:

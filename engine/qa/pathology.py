@@ -70,33 +70,54 @@ def discordance_entry(failure: CheckFailure) -> str:
 def pathology_steps(
     chain: Chain, kg, stage: StageResult | None, facts: dict[str, Any], pathology: PathologyFeatures | None,
 ) -> tuple[ReasoningStep, ...]:
-    """Return the P1.. steps of the chain's impression; only triplets that are KG edges are kept."""
+    """Return the chain's P1.. steps: behaviour, histology, then T, N and M; only triplets that are KG edges are kept.
+
+    A ``staged_as`` step the reasoner already wrote is kept when its category is
+    the final stage's category for that axis, so its sentence and evidence survive.
+    """
     info = impression_of(chain, kg)
+    existing = [s for s in chain.steps if s.level == "pathology"]
     if info is None:
-        return ()
+        return tuple(existing)
     subject = f"impression:{info.id}"
     path_refs = _pathology_refs(pathology)
-    planned: list[tuple[str, str, str, tuple[EvidenceRef, ...]]] = [
+    planned: list = [
         ("has_endpoint", f"endpoint:{info.behaviour}", f"{info.name} is a {info.behaviour} lesion.", path_refs.get("malignant", ())),
         ("histology", f"endpoint:{info.histology}", f"{info.name} corresponds to the histology {_endpoint_name(kg, info.histology)}.",
          path_refs.get("histology", ())),
     ]
-    if stage is not None:
-        for axis in ("T", "N", "M"):
+    for axis in ("T", "N", "M"):
+        kept = _reasoner_stage_step(existing, axis, stage)
+        if kept is not None:
+            planned.append(kept)
+        elif stage is not None:
             category = getattr(stage, axis)
             planned.append(("staged_as", f"stage:{category}", _stage_sentence(kg, info.name, axis, category, stage),
                             _stage_refs(kg, axis, stage, facts)))
 
     steps: list[ReasoningStep] = []
-    for predicate, obj, sentence, evidence in planned:
+    for item in planned:
+        step_id = f"P{len(steps) + 1}"
+        if isinstance(item, ReasoningStep):
+            steps.append(item.model_copy(update={"step_id": step_id}))
+            continue
+        predicate, obj, sentence, evidence = item
         edge = kg.find_edge(subject, predicate, obj)
         if edge is None:
             continue
         steps.append(ReasoningStep(
-            step_id=f"P{len(steps) + 1}", level="pathology", triplet=Triplet(subject=subject, predicate=predicate, object=obj),
+            step_id=step_id, level="pathology", triplet=Triplet(subject=subject, predicate=predicate, object=obj),
             sentence=sentence, kg_edge_id=edge.edge_id, evidence=tuple(evidence),
         ))
     return tuple(steps)
+
+
+def _reasoner_stage_step(existing: list[ReasoningStep], axis: str, stage: StageResult | None) -> ReasoningStep | None:
+    for step in existing:
+        category = step.triplet.object.removeprefix("stage:")
+        if step.triplet.predicate == "staged_as" and category.startswith(axis) and (stage is None or getattr(stage, axis) == category):
+            return step
+    return None
 
 
 def _endpoint_name(kg, endpoint_id: str) -> str:
