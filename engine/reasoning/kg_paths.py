@@ -1,0 +1,175 @@
+"""Walks over one organ KG that the reasoner and the calibrator share.
+
+Every question asked of the graph here names node ids (``finding:hypodense``,
+``impression:pdac``); surface forms are resolved with ``OrganKG.resolve`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kg import Edge, OrganKG
+
+RELATION_FORMS: dict[str, tuple[str, ...]] = {
+    "contact": ("vascular contact", "vessel contact", "abutment"),
+    "abutment": ("abutment", "vascular contact"),
+    "encasement": ("encasement", "vascular encasement"),
+    "occlusion": ("vascular occlusion", "occlusion", "encasement"),
+    "tumor_thrombus": ("tumour thrombus", "tumor thrombus", "vascular invasion"),
+    "invasion": ("vascular invasion", "invasion", "encasement"),
+}
+"""Surface forms tried, in order, to name a vessel relation as a KG finding."""
+
+NODE_FORMS = ("lymphadenopathy", "enlarged lymph nodes", "suspicious lymph nodes")
+METASTASIS_FORMS = ("distant lesions", "distant metastases", "distant metastasis")
+
+
+def organ_node(kg: OrganKG) -> str:
+    return kg.resolve(kg.organ, "organ").node_id
+
+
+def lesion_node(kg: OrganKG) -> str:
+    return kg.lesion.node_id
+
+
+def node_name(kg: OrganKG, node: str) -> str:
+    """Return the display name of a graph node, or the local part of its id."""
+    data = kg.graph.nodes.get(node, {})
+    return str(data.get("name") or node.split(":", 1)[-1].replace("_", " "))
+
+
+def edge_between(kg: OrganKG, subject: str, object: str, predicate: str | None = None) -> Edge | None:
+    """Return the edge from ``subject`` to ``object`` (with ``predicate`` if given), or None."""
+    for attrs in (kg.graph.get_edge_data(subject, object) or {}).values():
+        if predicate is None or attrs["predicate"] == predicate:
+            extra = {k: v for k, v in attrs.items() if k not in ("predicate", "edge_id")}
+            return Edge(subject, attrs["predicate"], object, attrs["edge_id"], extra)
+    return None
+
+
+def lesion_finding_edge(kg: OrganKG, finding: str) -> Edge | None:
+    """Return the ``has_<attribute>`` edge from the organ's lesion node to ``finding``."""
+    return edge_between(kg, lesion_node(kg), finding)
+
+
+def location_edge(kg: OrganKG, region: str) -> Edge | None:
+    """Return the ``located_in`` edge from the lesion node to a subregion or the organ."""
+    return edge_between(kg, lesion_node(kg), region, "located_in")
+
+
+def resolve_first(kg: OrganKG, forms: Iterable[str], kind: str) -> str | None:
+    """Return the node id of the first of ``forms`` that names a term of ``kind``."""
+    for form in forms:
+        term = kg.resolve(form, kind)
+        if term is not None:
+            return term.node_id
+    return None
+
+
+def vessel_finding(kg: OrganKG, relation: str) -> str | None:
+    return resolve_first(kg, RELATION_FORMS.get(relation, (relation,)), "finding")
+
+
+def impression_node(kg: OrganKG, text: str | None) -> str | None:
+    if not text:
+        return None
+    term = kg.resolve(text, "impression")
+    return term.node_id if term is not None else None
+
+
+def local_id(node: str) -> str:
+    return node.split(":", 1)[-1]
+
+
+def supporting_edges(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:
+    """Return the ``suggests`` edges from ``findings`` to ``impression``, strongest first."""
+    edges = [e for f in findings if (e := edge_between(kg, f, impression, "suggests")) is not None]
+    return sorted(edges, key=lambda e: (-(e.strength or 0.0), e.edge_id))
+
+
+def contradicting_edges(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:
+    """Return the ``contradicts`` edges from ``findings`` to ``impression``."""
+    return [e for f in findings if (e := edge_between(kg, f, impression, "contradicts")) is not None]
+
+
+def choose_impression(
+    kg: OrganKG,
+    findings: tuple[str, ...],
+    named: str | None,
+    suspected: tuple[str, ...] = (),
+    histology: str | None = None,
+) -> str | None:
+    """Pick the impression a lesion's chain concludes with.
+
+    Pathology histology wins, then the first suspected cause that the findings
+    support without contradiction, then the impression the report names, then
+    the top of the KG differential. Returns an impression node id or None.
+    """
+    if histology:
+        matching = _impressions_with_histology(kg, histology)
+        if matching:
+            return max(matching, key=lambda imp: (_score(kg, findings, imp), imp))
+    for cause in suspected:
+        node = impression_node(kg, cause)
+        if node and supporting_edges(kg, findings, node) and not contradicting_edges(kg, findings, node):
+            return node
+    if named:
+        return named
+    ranked = kg.differential([local_id(f) for f in findings])
+    if ranked and ranked[0].score > 0:
+        return f"impression:{ranked[0].impression.id}"
+    return None
+
+
+def _impressions_with_histology(kg: OrganKG, histology: str) -> list[str]:
+    endpoint = kg.resolve(histology, "endpoint")
+    impression = kg.resolve(histology, "impression")
+    found = []
+    for info in kg.impressions.values():
+        if (endpoint is not None and info.histology == endpoint.id) or (impression is not None and info.id == impression.id):
+            found.append(f"impression:{info.id}")
+    return found
+
+
+def _score(kg: OrganKG, findings: tuple[str, ...], impression: str) -> float:
+    pro = sum(e.strength or 0.0 for e in supporting_edges(kg, findings, impression))
+    con = sum(e.strength or 0.0 for e in contradicting_edges(kg, findings, impression))
+    return pro - con
+
+
+def differential_causes(kg: OrganKG, findings: Iterable[str], exclude: str | None = None) -> tuple[str, ...]:
+    """Return the KG differential of ``findings`` as impression ids, best first, without ``exclude``."""
+    ranked = kg.differential([local_id(f) for f in findings])
+    causes = [r.impression.id for r in ranked if not r.contradicting]
+    causes += [r.impression.id for r in ranked if r.contradicting]
+    if exclude:
+        causes = [c for c in causes if f"impression:{c}" != exclude]
+    return tuple(causes)
+
+
+def staging_table(kg: OrganKG, impression: str) -> str | None:
+    """Return the staging table id of ``impression`` (its ``staged_by`` edge), or None."""
+    for _, target, attrs in kg.graph.out_edges(impression, data=True):
+        if attrs["predicate"] == "staged_by":
+            return local_id(target)
+    return None
+
+
+def rule_facts(kg: OrganKG, rule_id: str) -> tuple[str, ...]:
+    """Return the fact keys a staging rule reads (its ``uses_fact`` edges)."""
+    node = f"rule:{rule_id}"
+    if node not in kg.graph:
+        return ()
+    return tuple(local_id(v) for _, v, a in kg.graph.out_edges(node, data=True) if a["predicate"] == "uses_fact")
+
+
+def neighbour_regions(kg: OrganKG, regions: Iterable[str]) -> tuple[str, ...]:
+    """Return the structure and subregion ids next to any of ``regions`` (organ or subregion ids)."""
+    found: list[str] = []
+    for region in regions:
+        try:
+            names = kg.neighbours_of(region)
+        except KeyError:
+            continue
+        found += [n for n in names if n not in found]
+    return tuple(found)

@@ -1,0 +1,75 @@
+"""Typed repair strategies: turn a chain's failed checks into hints for one more reasoning round."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from data_contracts import Chain, CheckFailure, EvidenceRef, Flag
+from data_contracts.reasoning import RepairStrategy
+from engine.reasoning import kg_paths
+from engine.reasoning.evidence import FactIndex
+from engine.reasoning.hints import PathologyTruth, RepairHints
+from kg import OrganKG
+
+EXPAND_CODES = frozenset({"hallucinated_finding", "imaging_text_mismatch", "implausible_size", "stage_mismatch"})
+CAUSE_CODES = frozenset({"contradicted_impression", "unsupported_impression", "kg_contradiction"})
+
+
+def choose_strategy(failures: Sequence[CheckFailure], chain: Chain, flags: Sequence[Flag], previous: RepairStrategy | None = None) -> RepairStrategy:
+    """Pick the strategy for the first failure; switch to the other one when the previous round used it."""
+    first = failures[0]
+    location_failure = any(f.code in ("hallucinated_finding", "imaging_text_mismatch") and _is_location_step(chain, f.step_id) for f in failures)
+    if location_failure and any(flag.code == "inconsistent_location" for flag in flags) and previous != "reextract":
+        return "reextract"
+    if first.code in CAUSE_CODES or (first.code == "kg_edge_missing" and _step_level(chain, first.step_id) == "impression"):
+        strategy: RepairStrategy = "suspected_causes"
+    else:
+        strategy = "expand_region"
+    if strategy == previous:
+        strategy = "suspected_causes" if strategy == "expand_region" else "expand_region"
+    return strategy
+
+
+def _step_level(chain: Chain, step_id: str | None) -> str | None:
+    return next((s.level for s in chain.steps if s.step_id == step_id), None)
+
+
+def _is_location_step(chain: Chain, step_id: str | None) -> bool:
+    return any(s.step_id == step_id and s.triplet.predicate == "located_in" for s in chain.steps)
+
+
+def expand_region_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures: Sequence[CheckFailure], round_number: int) -> RepairHints:
+    """Hints carrying the features of the KG neighbours of the chain's organ and subregions."""
+    regions = [chain.organ] + [kg_paths.local_id(s.triplet.object) for s in chain.steps if s.triplet.predicate == "located_in" and s.triplet.object.startswith("subregion:")]
+    neighbours = set(kg_paths.neighbour_regions(kg, regions))
+    names = neighbours | {_totalseg_name(kg, n) for n in neighbours}
+    extra: list[EvidenceRef] = []
+    for fact in index.facts:
+        if fact.source == "organ_mask" and fact.organ in names and fact.ref.field == "bbox_norm_xyz":
+            extra.append(fact.ref)
+        elif fact.source in ("vessel", "invasion") and fact.ref.value in neighbours:
+            extra.append(fact.ref)
+    return RepairHints(extra_features=tuple(extra), failed_checks=tuple(failures), round=round_number)
+
+
+def _totalseg_name(kg: OrganKG, structure: str) -> str:
+    data = kg.graph.nodes.get(f"structure:{structure}", {})
+    return data.get("totalseg") or structure
+
+
+def suspected_causes_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures: Sequence[CheckFailure], round_number: int, grounded: set[str]) -> RepairHints:
+    """Hints carrying the KG differential of the chain's extracted findings, without the failed impression."""
+    findings = [n for n in grounded if n.startswith("finding:")]
+    failed = f"impression:{chain.impression_id}" if chain.impression_id else None
+    causes = kg_paths.differential_causes(kg, findings, exclude=failed)
+    return RepairHints(suspected_causes=causes, failed_checks=tuple(failures), round=round_number)
+
+
+def reextract_hints(failures: Sequence[CheckFailure], round_number: int) -> RepairHints:
+    """Hints that make the reasoner re-read locations from the findings section only."""
+    return RepairHints(failed_checks=tuple(failures), round=round_number, preferred_section="findings")
+
+
+def pathology_hints(truth: PathologyTruth, failures: Sequence[CheckFailure], round_number: int) -> RepairHints:
+    """Hints carrying the pathology report's histology and stage."""
+    return RepairHints(pathology_truth=truth, failed_checks=tuple(failures), round=round_number)
