@@ -173,8 +173,9 @@ def sample_problems(sample: VQASample, case: CaseInput, input_hash: str) -> list
 
 
 def _add_usage(outcome: _CaseOutcome, result: Any) -> None:
-    for repair in getattr(result, "repairs", None) or ():
-        outcome.repairs[getattr(repair, "strategy", "unknown")] += 1
+    for chain in result.chains:
+        for repair in chain.repairs:
+            outcome.repairs[repair.strategy] += 1
     usage = getattr(result, "usage", None)
     if usage is not None:
         outcome.prompt_tokens = sum(getattr(usage, "prompt_tokens", {}).values())

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
@@ -65,7 +66,11 @@ def validate_dataset(url: str, check_rows: bool = True) -> ValidationReport:
             continue
         if sha256_hex(data) != shard.sha256:
             report.problems.append(f"shard {shard.path}: sha256 {sha256_hex(data)[:16]}... does not match manifest.json ({shard.sha256[:16]}...)")
-        table = pq.read_table(io.BytesIO(data))
+        try:
+            table = pq.read_table(io.BytesIO(data))
+        except (pa.ArrowInvalid, OSError) as exc:
+            report.problems.append(f"shard {shard.path} is not a readable Parquet file: {exc}")
+            continue
         report.shards += 1
         report.rows += table.num_rows
         if table.num_rows != shard.rows:
