@@ -232,7 +232,7 @@ class LLMClient:
         request = exchange.request
         self.ledger.record(agent=request.agent, case_id=request.case_id, prompt_tokens=0, completion_tokens=0, cost_usd=0.0, cached=True)
         logger.info("llm cache hit agent=%s case=%s model=%s", request.agent, request.case_id, exchange.model)
-        return LLMResult(value, entry.model, request.prompt_hash, 0, 0, 0.0, True, 0)
+        return LLMResult(value, exchange.model, request.prompt_hash, 0, 0, 0.0, True, 0)
 
     def _completion_kwargs(self, exchange: _Exchange) -> dict[str, Any]:
         backend = exchange.request.backend
@@ -323,7 +323,7 @@ class LLMClient:
             if isinstance(value, str):
                 problem, value = value, None
         if value is not None:
-            return self._success(exchange, found, value, getattr(response, "model", None) or exchange.model)
+            return self._success(exchange, found, value)
 
         logger.warning("llm reply invalid (agent=%s case=%s model=%s attempt=%d): %s",
                        request.agent, request.case_id, exchange.model, exchange.attempts, _first_line(problem))
@@ -356,11 +356,11 @@ class LLMClient:
         self.ledger.record(agent=request.agent, case_id=request.case_id, prompt_tokens=prompt_tokens,
                            completion_tokens=completion_tokens, cost_usd=cost, cached=False)
 
-    def _success(self, exchange: _Exchange, json_text: str, value: BaseModel, model: str) -> LLMResult:
+    def _success(self, exchange: _Exchange, json_text: str, value: BaseModel) -> LLMResult:
         request = exchange.request
         latency = time.monotonic() - exchange.started
         if self.cache is not None and exchange.key is not None:
-            self.cache.put(exchange.key, CachedReply(json_text, model, exchange.prompt_tokens, exchange.completion_tokens, exchange.cost_usd))
+            self.cache.put(exchange.key, CachedReply(json_text, exchange.model, exchange.prompt_tokens, exchange.completion_tokens, exchange.cost_usd))
         logger.info("llm call agent=%s case=%s model=%s attempts=%d prompt_tokens=%d completion_tokens=%d cost_usd=%.6f latency_s=%.2f",
                     request.agent, request.case_id, exchange.model, exchange.attempts, exchange.prompt_tokens,
                     exchange.completion_tokens, exchange.cost_usd, latency)
