@@ -178,7 +178,8 @@ class OrganKG:
         if text in self.graph:
             return [text]
         key = normalize(text)
-        nodes = [self.index.terms[c].node_id for c in self.index.forms.get(key, [])]
+        owners = self.index.forms.get(key) or self.index.compact_forms.get(key.replace(" ", ""), [])
+        nodes = [self.index.terms[c].node_id for c in owners]
         stage = self.index.lookup(text, "stage_category")
         if stage is not None and stage.node_id not in nodes:
             nodes.append(stage.node_id)

@@ -62,6 +62,8 @@ class TermIndex:
     terms: dict[tuple[str, str], Term] = field(default_factory=dict)
     forms: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     surfaces: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    compact_forms: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    """Forms with spaces removed, so 'hypo-attenuating' still finds 'hypoattenuating'."""
 
     def add(self, kind: str, spec_id: str, name: str, synonyms: dict[str, list[str]] | None = None, attribute: str | None = None) -> Term:
         synonyms = synonyms or {}
@@ -72,13 +74,17 @@ class TermIndex:
             key = normalize_stage(surface) if kind == "stage_category" else normalize(surface)
             if (kind, spec_id) not in self.forms[key]:
                 self.forms[key].append((kind, spec_id))
+            compact = key.replace(" ", "")
+            if (kind, spec_id) not in self.compact_forms[compact]:
+                self.compact_forms[compact].append((kind, spec_id))
             if lang != "id":
                 self.surfaces.setdefault((surface, lang), (kind, spec_id))
         return term
 
     def lookup(self, text: str, kind: str | None = None) -> Term | None:
         """Return the term that ``text`` names, preferring kinds in ``KIND_PRECEDENCE`` order."""
-        candidates = list(self.forms.get(normalize(text), []))
+        key = normalize(text)
+        candidates = list(self.forms.get(key, [])) or list(self.compact_forms.get(key.replace(" ", ""), []))
         candidates += [c for c in self.forms.get(normalize_stage(text), []) if c[0] == "stage_category" and c not in candidates]
         if kind is not None:
             candidates = [c for c in candidates if c[0] == kind]
