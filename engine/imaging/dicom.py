@@ -25,6 +25,8 @@ LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 SLICE_SPACING_RTOL = 0.1
 """Slice gaps may differ from their median by at most this fraction; a missing slice doubles one gap."""
 SEG_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.66.4"
+CT_IMAGE_SOP_CLASS_UIDS = frozenset({"1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1"})
+"""CT Image Storage and Enhanced CT Image Storage: files of these classes must carry pixel data."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ def _read_series_headers(folder: Path, case_id: str) -> list[_Slice]:
             continue
         except Exception as exc:  # pydicom raises several types for truncated or damaged files
             raise ImagingError("corrupt_file", f"cannot read DICOM file {path.name}: {type(exc).__name__}: {exc}", file=str(path), case_id=case_id) from exc
+        if _is_incomplete_image(dataset):
+            raise ImagingError(
+                "corrupt_file", f"DICOM image {path.name} ends before its pixel data or slice position (truncated file)", file=str(path), field="PixelData", case_id=case_id
+            )
         if getattr(dataset, "SOPClassUID", None) == SEG_SOP_CLASS_UID or "PixelData" not in dataset or "ImagePositionPatient" not in dataset:
             continue
         series[str(getattr(dataset, "SeriesInstanceUID", ""))].append((path, dataset))
@@ -92,6 +98,12 @@ def _read_series_headers(folder: Path, case_id: str) -> list[_Slice]:
     _, _, normal = _orientation_vectors(members[0][1])
     slices = [_Slice(path, ds, float(np.dot(np.asarray(ds.ImagePositionPatient, dtype=np.float64), normal))) for path, ds in members]
     return sorted(slices, key=lambda item: item.position)
+
+
+def _is_incomplete_image(dataset) -> bool:
+    """Return True for a CT image file (by its file meta SOP class) that lacks pixel data or a slice position."""
+    sop_class = str(getattr(getattr(dataset, "file_meta", None), "MediaStorageSOPClassUID", ""))
+    return sop_class in CT_IMAGE_SOP_CLASS_UIDS and ("PixelData" not in dataset or "ImagePositionPatient" not in dataset)
 
 
 def _orientation_vectors(dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
