@@ -1,0 +1,82 @@
+"""Phantom cases: answers match truth.json, the task mix follows the config, splits go by case."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from engine.pipeline import run_case
+
+TRUTH_ATTRIBUTES = {"density": "density", "shape": "shape", "boundary": "margin", "enhancement": "enhancement", "subregion": "subregion"}
+
+
+@pytest.fixture(scope="module")
+def phantom_results(phantom_cases, engine_ctx):
+    return [(case, run_case(case, engine_ctx)) for case in phantom_cases]
+
+
+def _truth(case) -> dict:
+    return json.loads((Path(case.report_path).parent / "truth.json").read_text(encoding="utf-8"))
+
+
+def test_phantom_attribute_answers_match_truth(phantom_results):
+    checked = 0
+    for case, result in phantom_results:
+        truth = _truth(case)
+        for sample in result.samples:
+            if sample.task_type != "attribute":
+                continue
+            answer = json.loads(sample.answer_json)
+            lesions = [les for les in truth["lesions"] if les["organ"] == sample.organ]
+            assert lesions, f"{case.case_id}: attribute sample about {sample.organ}, which has no true lesion"
+            if sample.subtask == "size":
+                assert any(abs(answer["max_diameter_mm"] - les["max_axial_diameter_mm"]) <= 1.0 for les in lesions), answer
+            elif sample.subtask in TRUTH_ATTRIBUTES:
+                key = TRUTH_ATTRIBUTES[sample.subtask]
+                assert any(set(answer["values"]) == {les[key]} for les in lesions), (case.case_id, sample.subtask, answer)
+            checked += 1
+    assert checked > 0
+
+
+def test_phantom_stage_answers_match_truth(phantom_results):
+    checked = 0
+    for case, result in phantom_results:
+        truth = _truth(case)
+        for sample in result.samples:
+            if sample.task_type != "tnm":
+                continue
+            answer = json.loads(sample.answer_json)
+            if truth["stage"] is None or not answer["determined"]:
+                continue
+            assert answer["category"] == truth["stage"][sample.subtask], (case.case_id, sample.subtask, answer)
+            checked += 1
+    if not any(_truth(case)["stage"] for case, _ in phantom_results):
+        pytest.skip("the phantom cohort drew no staged primary tumour")
+    assert checked > 0
+
+
+def test_phantom_lesion_boxes_match_lesion_masks(phantom_results):
+    for case, result in phantom_results:
+        for sample in result.samples:
+            if sample.subtask != "lesion_bbox":
+                continue
+            box = json.loads(sample.answer_json)["bbox_norm_xyz"]
+            assert box[0] < box[3] and box[1] < box[4] and box[2] < box[5]
+            assert all(0.0 <= v <= 1.0 for v in box)
+
+
+def test_task_mix_near_config_over_cohort(phantom_results, engine_ctx):
+    counts = Counter(s.task_type for _, result in phantom_results for s in result.samples)
+    total = sum(counts.values())
+    assert total > 0
+    shares = engine_ctx.config.task_mix.model_dump()
+    for task, share in shares.items():
+        assert abs(counts[task] / total - share) < 0.12, (task, counts)
+
+
+def test_phantom_samples_split_by_case(phantom_results):
+    for _, result in phantom_results:
+        assert len({s.split for s in result.samples}) <= 1
