@@ -27,7 +27,8 @@ def lesion_phrase(view: ChainView) -> str:
     """Return a phrase naming the chain's lesion, for example 'the head lesion of the pancreas'."""
     if view.subregions:
         sub = view.subregions[0].name
-        if view.organ_name.casefold() in sub.casefold():
+        # "pancreatic head" already names the organ: say "the pancreatic head lesion", not "... of the pancreas".
+        if view.organ_name[:5].casefold() in sub.casefold():
             return f"the {sub} lesion"
         return f"the {sub} lesion of the {view.organ_name}"
     return f"the {view.organ_name} lesion"
@@ -77,7 +78,8 @@ def _term_answer(subtask: str, refs: tuple[TermRef, ...], view: ChainView):
     label = subtask if subtask != "subregion" else "location"
     think = f"{describe_steps(steps)}\nThese steps give the {label} of {lesion_phrase(view) if subtask != 'subregion' else 'the lesion'}: {', '.join(names)}."
     if subtask == "subregion":
-        answer = f"The lesion is located in the {' and '.join(names)} of the {view.organ_name}."
+        where = " and ".join(names)
+        answer = f"The lesion is located in the {where}." if view.organ_name[:5].casefold() in where.casefold() else f"The lesion is located in the {where} of the {view.organ_name}."
     else:
         answer = f"{lesion_phrase(view).capitalize()} is {' and '.join(names)}."
     return steps, think, answer, {"values": [r.id for r in refs], "names": names}
@@ -99,7 +101,17 @@ def _size_answer(view: ChainView):
 def _count_answer(view: ChainView):
     refs = view.attributes.get("count", ())
     if refs:
-        return _term_answer("count", refs, view)
+        steps = view.steps(*(r.step_id for r in refs))
+        multiple = any(r.id == "multiple" for r in refs) or view.multiple or (view.count or 1) > 1
+        if not multiple:
+            answer = f"There is a single lesion in the {view.organ_name}."
+        elif view.count is not None:
+            answer = f"There are {view.count} lesions in the {view.organ_name}."
+        else:
+            answer = f"There are multiple lesions in the {view.organ_name}."
+        think = f"{describe_steps(steps)}\nThe chain states the lesion count as {', '.join(r.name for r in refs)}."
+        fields = {"values": [r.id for r in refs], "names": [r.name for r in refs], "count": view.count if multiple else 1, "multiple": multiple}
+        return steps, think, answer, fields
     if view.report_lesion is None or (view.count is None and not view.multiple):
         return None
     located = _located_steps(view)

@@ -82,8 +82,8 @@ def pathology_steps(
     subject = f"impression:{info.id}"
     path_refs = _pathology_refs(pathology)
     planned: list = [
-        ("has_endpoint", f"endpoint:{info.behaviour}", f"{info.name} is a {info.behaviour} lesion.", path_refs.get("malignant", ())),
-        ("histology", f"endpoint:{info.histology}", f"{info.name} corresponds to the histology {_endpoint_name(kg, info.histology)}.",
+        ("has_endpoint", f"endpoint:{info.behaviour}", f"{_capital(info.name)} is a {info.behaviour} lesion.", path_refs.get("malignant", ())),
+        ("histology", f"endpoint:{info.histology}", f"{_capital(info.name)} corresponds to the histology {_endpoint_name(kg, info.histology)}.",
          path_refs.get("histology", ())),
     ]
     for axis in ("T", "N", "M"):
@@ -118,6 +118,10 @@ def _reasoner_stage_step(existing: list[ReasoningStep], axis: str, stage: StageR
         if step.triplet.predicate == "staged_as" and category.startswith(axis) and (stage is None or getattr(stage, axis) == category):
             return step
     return None
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _endpoint_name(kg, endpoint_id: str) -> str:
