@@ -31,7 +31,7 @@ CASE_FILE_FIELDS = ("ct_path", "masks_path", "lesions_path", "liver_segments_pat
 
 @dataclass
 class CaseResult:
-    """What one case produced: samples, or rejects and no samples."""
+    """Outcome of one case: its samples, or its rejects and no samples."""
 
     case_id: str
     input_hash: str

@@ -27,7 +27,7 @@ def lesion_phrase(view: ChainView) -> str:
     """Return a phrase naming the chain's lesion, for example 'the head lesion of the pancreas'."""
     if view.subregions:
         sub = view.subregions[0].name
-        # "pancreatic head" already names the organ: say "the pancreatic head lesion", not "... of the pancreas".
+        # "pancreatic head" already names the organ, so the phrase is "the pancreatic head lesion", not "... of the pancreas".
         if view.organ_name[:5].casefold() in sub.casefold():
             return f"the {sub} lesion"
         return f"the {sub} lesion of the {view.organ_name}"

@@ -3,7 +3,7 @@
 The walk for each organ goes: the whole organ (mask and volume from imaging),
 its subregions, the lesion findings with sizes, the neighbours (vessels, lymph
 nodes, invasion, distant metastasis), then the impression and pathology steps.
-Every sentence restates a chain step or an extracted fact, so the report says
+Every sentence restates a chain step or an extracted fact, so the report states
 nothing the chain does not carry. Openers vary by a generator seeded per case.
 """
 

@@ -1,7 +1,7 @@
 """Write the CoT report with the summarizer's backend: rules templates, or an LLM checked against the chains.
 
 The llm backend sends the chains, imaging measurements and pathology facts with
-the ``summarizer`` prompt and asks for ``{"think": ..., "conclusion": ...}``.
+the ``summarizer`` prompt and requests ``{"think": ..., "conclusion": ...}``.
 Its text is accepted only when every KG finding, impression or endpoint it names
 is in a chain and every size or volume it states is a measured value; otherwise
 the rules text is used and a ``hallucinated_finding`` flag says why.

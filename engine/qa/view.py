@@ -31,7 +31,7 @@ class TermRef:
 
 @dataclass(frozen=True)
 class ChainView:
-    """What one accepted chain states, resolved against its organ's KG."""
+    """Facts that one accepted chain states, resolved against its organ's KG."""
 
     chain: Chain
     organ: str
