@@ -8,11 +8,11 @@ from pathlib import Path
 
 import networkx as nx
 
+from kg.checks import make_resolver
 from kg.conditions import compile_condition, facts_of, referenced_ids
 from kg.model import CompiledRule, CompiledTable, OrganKG
 from kg.schema import BEHAVIOURS, FACTS, OrganFile, node_id
 from kg.terms import TermIndex, build_index, stage_categories
-from kg.checks import make_resolver
 
 HASH_LENGTH = 16
 

@@ -175,9 +175,9 @@ def _check_references(doc: OrganFile, parsed: ParsedYaml, index: TermIndex) -> l
     tables = [t.id for t in doc.staging.tables]
     totalseg_names = {name for labels in doc.totalsegmentator.values() for name in labels}
 
-    def ref(value: str | None, choices: list[str], what: str, path: tuple) -> None:
+    def ref(value: str | None, choices: list[str], expected_kind: str, path: tuple) -> None:
         if value is not None and value not in choices:
-            issues.append((parsed.line_of(path), "unknown-reference", f"unknown {what} '{value}'{_other_kind_hint(index, value, what)}{did_you_mean(value, choices)}"))
+            issues.append((parsed.line_of(path), "unknown-reference", f"unknown {expected_kind} '{value}'{_other_kind_hint(index, value, expected_kind)}{did_you_mean(value, choices)}"))
 
     for i, spec in enumerate(doc.subregions):
         ref(spec.part_of, subregions, "subregion", ("subregions", i, "part_of"))
@@ -219,11 +219,12 @@ def _check_impression_refs(doc, parsed, index, i, imp, ref, histologies, impress
     return issues
 
 
-def _other_kind_hint(index: TermIndex, value: str, what: str) -> str:
+def _other_kind_hint(index: TermIndex, value: str, expected_kind: str) -> str:
     term = index.lookup(value)
-    if term is None or term.kind in what or term.id != value:
+    if term is None or term.kind in expected_kind or term.id != value:
         return ""
-    return f" ('{value}' is a {term.kind}, not a {what})"
+    article = "an" if term.kind[0] in "aeiou" else "a"
+    return f" ('{value}' is {article} {term.kind}, not a {expected_kind})"
 
 
 def ladder_graph(doc: OrganFile) -> nx.DiGraph:

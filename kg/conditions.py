@@ -11,9 +11,9 @@ records the fact as missing. ``all`` is false when any part is false, ``any`` is
 when any part is true, and otherwise an unknown part makes the whole unknown. A rule
 fires only when its condition is true, so an absent fact never makes a rule fire.
 
-List facts (``structure_list``) hold distinct ids: ``contains`` tests one id,
-``any_of``/``none_of`` test overlap with a list, ``other_than`` is true when the fact
-holds an id outside the list, and ``count_*`` compare the number of ids.
+List facts (``structure_list``) contain distinct ids. ``contains`` tests one id,
+``any_of`` and ``none_of`` test overlap with a list, ``other_than`` is true when the
+fact contains an id outside the list, and ``count_*`` compare the number of ids.
 """
 
 from __future__ import annotations
@@ -282,8 +282,13 @@ def describe(condition: Mapping[str, Any]) -> str:
     if "not" in condition:
         return f"not ({describe(condition['not'])})"
     value = condition["value"]
-    shown = "[" + ", ".join(str(v) for v in value) + "]" if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
-    return f"{condition['fact']} {_OP_WORDS.get(condition['op'], condition['op'])} {shown}"
+    if isinstance(value, list):
+        value_text = "[" + ", ".join(str(v) for v in value) + "]"
+    elif isinstance(value, bool):
+        value_text = str(value).lower()
+    else:
+        value_text = str(value)
+    return f"{condition['fact']} {_OP_WORDS.get(condition['op'], condition['op'])} {value_text}"
 
 
 def _describe_part(part: Mapping[str, Any]) -> str:

@@ -121,7 +121,7 @@ def _strength(data: dict[str, Any]) -> str:
 def _rule_map(kg: OrganKG) -> dict[str, tuple[str, str, Any, int]]:
     rules = {}
     for table in kg.tables:
-        for axis, axis_rules in table.rules.items():
+        for axis_rules in table.rules.values():
             for order, rule in enumerate(axis_rules):
                 rules[rule.id] = (table.id, rule.category, rule.when, order)
     return rules

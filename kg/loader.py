@@ -53,7 +53,7 @@ def load_file(path: Path) -> OrganKG:
     return build_organ(doc, Path(path))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_shipped(organ: str) -> OrganKG:
     return load_file(organ_path(organ))
 

@@ -241,7 +241,7 @@ class OrganKG:
         """Rank impressions by how well ``finding_ids`` (ids or synonyms) support them.
 
         The score is the sum of supporting strengths minus the sum of contradicting
-        strengths; only impressions with at least one supporting finding are returned,
+        strengths. Only impressions with at least one supporting finding are returned,
         best first.
         """
         findings = set()

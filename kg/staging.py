@@ -19,7 +19,6 @@ from kg.model import CompiledTable, OrganKG
 from kg.schema import FACTS, STAGE_AXES
 
 
-
 class FactError(ValueError):
     """Facts given to ``stage`` are invalid; ``problems`` lists each one."""
 
@@ -31,10 +30,10 @@ class FactError(ValueError):
 def stage(kg: OrganKG, facts: Mapping[str, Any], table: str | None = None) -> StageResult:
     """Return the T, N and M categories that ``kg``'s rules assign to ``facts``.
 
-    ``table`` forces a staging table by id; otherwise the first non-default table
-    whose ``applies_when`` is true is used (for example histology 'neuroendocrine
-    tumour' chooses 'pancreas_net'), else the default table. Raises ``FactError`` for
-    unknown fact keys, values of the wrong type, and names the KG cannot resolve.
+    ``table`` forces a staging table by id. Without it, the first non-default table
+    whose ``applies_when`` is true is used, else the default table: histology
+    'neuroendocrine tumour' chooses 'pancreas_net'. Raises ``FactError`` for unknown
+    fact keys, values of the wrong type, and names the KG cannot resolve.
     """
     normalized = normalize_facts(kg, facts)
     chosen = choose_table(kg, normalized, table)

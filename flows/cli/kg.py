@@ -13,7 +13,8 @@ ORGAN_HELP = "Organ: liver, pancreas, stomach, colon or esophagus."
 
 
 def _load(organ: str, path: Path | None):
-    from kg import KGError, load_organ
+    from kg.loader import load_organ
+    from kg.problems import KGError
 
     try:
         return load_organ(organ, path)
@@ -28,7 +29,7 @@ def _load(organ: str, path: Path | None):
 
 @app.command()
 def lint(
-    files: list[Path] = typer.Argument(None, help="KG YAML files or folders to check; default: the shipped organ files."),
+    files: list[Path] = typer.Argument(None, help="KG YAML files or folders to check. Default: the shipped organ files."),
 ) -> None:
     """Check KG files and print every problem as FILE:LINE: code: message. Exit 1 if any."""
     from kg.lint import lint_files, shipped_files
@@ -49,9 +50,9 @@ def diff(
     new: Path = typer.Argument(..., help="KG YAML file after the edit."),
 ) -> None:
     """List the nodes, edges, synonyms and rules an edit adds (+), removes (-) or changes (~)."""
-    from kg import KGError
     from kg.diff import diff_kgs
     from kg.loader import load_file
+    from kg.problems import KGError
 
     try:
         before, after = load_file(old), load_file(new)
@@ -80,11 +81,12 @@ def show(
 @app.command()
 def render(
     organ: str = typer.Argument(..., help=ORGAN_HELP),
-    out: Path = typer.Option(..., "--out", help="Output file; .html (interactive page), .png or .dot."),
+    out: Path = typer.Option(..., "--out", help="Output file ending in .html (interactive page), .png or .dot."),
     file: Path = typer.Option(None, "--file", help="Read this KG YAML file instead of the shipped one."),
 ) -> None:
     """Draw one organ's KG to an HTML page, a PNG image or Graphviz DOT text."""
-    from kg.render import RENDER_SUFFIXES, render as render_kg
+    from kg.render import RENDER_SUFFIXES
+    from kg.render import render as render_kg
 
     if out.suffix.lower() not in RENDER_SUFFIXES:
         typer.echo(f"error: --out must end in {', '.join(RENDER_SUFFIXES)}, got '{out}'", err=True)
@@ -96,12 +98,12 @@ def render(
 @app.command()
 def stage(
     organ: str = typer.Argument(..., help=ORGAN_HELP),
-    facts: str = typer.Option(..., "--facts", help="Facts as a JSON object, or @FILE to read one; keys as in 'kg facts'. Sizes in mm."),
-    table: str = typer.Option(None, "--table", help="Staging table id to force, for example pancreas_net; default: chosen from the facts."),
+    facts: str = typer.Option(..., "--facts", help="Facts as a JSON object, or @FILE to read one. Keys are listed by 'kg facts'. Sizes are in mm."),
+    table: str = typer.Option(None, "--table", help="Staging table id to force, for example pancreas_net. Default: the table the facts choose."),
     file: Path = typer.Option(None, "--file", help="Read this KG YAML file instead of the shipped one."),
 ) -> None:
     """Print the AJCC 8 T, N and M categories for the facts as JSON. Exit 2 on invalid facts."""
-    from kg import FactError
+    from kg.staging import FactError
 
     text = facts
     if facts.startswith("@"):
@@ -130,7 +132,7 @@ def stage(
 @app.command("facts")
 def facts_command() -> None:
     """List the fact keys that staging reads, with their type, unit and meaning."""
-    from kg import FACTS
+    from kg.schema import FACTS
 
     for name, spec in FACTS.items():
         unit = f" [{spec.unit}]" if spec.unit else ""

@@ -52,7 +52,7 @@ def test_diff_flags_content_change_without_version_bump(tmp_path):
     assert any("bump it" in line for line in lines)
 
 
-def test_diff_lists_added_node_and_rule(tmp_path):
+def test_diff_lists_added_structure(tmp_path):
     new = edited_pancreas(
         tmp_path,
         ("  - id: distant_lymph_nodes\n", "  - id: gastroduodenal_artery\n    name: gastroduodenal artery\n    group: vessel\n"
