@@ -175,9 +175,39 @@ def check_imaging(chain: Chain, data: CheckInput) -> list[CheckFailure]:
             continue
         if lesion.organ != chain.organ and lesion.organ not in neighbours:
             failures.append(CheckFailure(code="imaging_text_mismatch", message=f"mask lesion {lesion.lesion_id} lies in {lesion.organ or 'no organ'}, not in {chain.organ}"))
+        failures += _subregion_failures(chain, data.kg, lesion)
         if region and not _inside(lesion.bbox_norm_xyz, region):
             failures.append(CheckFailure(code="imaging_text_mismatch", message=f"box of mask lesion {lesion.lesion_id} {tuple(round(v, 3) for v in lesion.bbox_norm_xyz)} is outside the {chain.organ} region {tuple(round(v, 3) for v in region)}"))
     return failures
+
+
+def _subregion_failures(chain: Chain, kg: OrganKG, lesion) -> list[CheckFailure]:
+    """A location step naming a subregion must agree with the subregion the lesion mask overlaps most."""
+    if not lesion.subregion or lesion.organ != chain.organ:
+        return []
+    term = kg.resolve(lesion.subregion, "subregion")
+    if term is None:
+        return []
+    failures = []
+    for step in chain.steps:
+        obj = step.triplet.object
+        if step.triplet.predicate == "located_in" and obj.startswith("subregion:") and not _nested(kg, kg_paths.local_id(obj), term.id):
+            failures.append(CheckFailure(code="imaging_text_mismatch", step_id=step.step_id, message=f"{step.step_id} places the lesion in {obj}, but mask lesion {lesion.lesion_id} lies in {term.node_id}"))
+    return failures
+
+
+def _parents(kg: OrganKG, subregion: str) -> list[str]:
+    chain = []
+    spec = next((s for s in kg.doc.subregions if s.id == subregion), None)
+    while spec is not None and spec.part_of:
+        chain.append(spec.part_of)
+        spec = next((s for s in kg.doc.subregions if s.id == spec.part_of), None)
+    return chain
+
+
+def _nested(kg: OrganKG, stated: str, measured: str) -> bool:
+    """True when the two subregions are equal or one is part of the other (the uncinate process is part of the head)."""
+    return stated == measured or stated in _parents(kg, measured) or measured in _parents(kg, stated)
 
 
 def _size_failures(chain: Chain, data: CheckInput) -> list[CheckFailure]:
