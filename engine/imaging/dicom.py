@@ -1,8 +1,8 @@
 """DICOM CT series and DICOM SEG reading with pydicom.
 
 Slices are ordered by the projection of ImagePositionPatient onto the slice
-normal, and the z spacing comes from those positions: SliceThickness and
-SpacingBetweenSlices are never used, because scanners often write a thickness
+normal, and the z spacing comes from those positions. SliceThickness and
+SpacingBetweenSlices are never read, because scanners often write a thickness
 that differs from the spacing (3 mm thick slices every 2 mm, for example).
 DICOM patient coordinates are LPS; they are converted to RAS here, once.
 """
@@ -93,7 +93,7 @@ def _read_series_headers(folder: Path, case_id: str) -> list[_Slice]:
     # NOTE: a folder with several series is read as its largest series; split series into folders to choose another.
     uid, members = max(series.items(), key=lambda item: len(item[1]))
     if len(series) > 1:
-        logger.warning("case %r: %s holds %d series; reading series %s with %d slices", case_id, folder, len(series), uid, len(members))
+        logger.warning("case %r: %s contains %d series; reading series %s with %d slices", case_id, folder, len(series), uid, len(members))
 
     _, _, normal = _orientation_vectors(members[0][1])
     slices = [_Slice(path, ds, float(np.dot(np.asarray(ds.ImagePositionPatient, dtype=np.float64), normal))) for path, ds in members]

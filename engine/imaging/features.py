@@ -113,7 +113,7 @@ def compute_features(
 ) -> ImagingFeatures:
     """Measure every organ in ``organ_names`` (None: every named structure) and every lesion component.
 
-    ``segments`` holds liver Couinaud segment masks; ``subregion_ids`` maps their
+    ``segments`` contains liver Couinaud segment masks; ``subregion_ids`` maps their
     structure names to KG subregion ids (default: the ``totalseg`` fields of the
     liver KG file).
     """

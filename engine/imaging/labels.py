@@ -64,10 +64,10 @@ def _integer_labels(array: np.ndarray, path: Path, case_id: str) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.integer):
         rounded = np.rint(array)
         if not np.allclose(array, rounded, atol=1e-3):
-            raise ImagingError("corrupt_file", f"mask {path.name} holds non-integer values; expected label numbers", file=str(path), field="voxel values", case_id=case_id)
+            raise ImagingError("corrupt_file", f"mask {path.name} contains non-integer values; expected integer label numbers", file=str(path), field="voxel values", case_id=case_id)
         array = rounded
     if array.min() < 0:
-        raise ImagingError("corrupt_file", f"mask {path.name} holds negative labels (minimum {array.min()})", file=str(path), field="voxel values", case_id=case_id)
+        raise ImagingError("corrupt_file", f"mask {path.name} contains negative labels (minimum {array.min()})", file=str(path), field="voxel values", case_id=case_id)
     return array.astype(np.uint16 if array.max() > 255 else np.uint8, copy=False)
 
 

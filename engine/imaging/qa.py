@@ -1,9 +1,9 @@
 """QA gates run on every case before any text or LLM step.
 
-Hard rejects raise ImagingError; softer findings come back as flags. Loading
+Hard rejects raise ImagingError, and softer findings come back as flags. Loading
 already rejects corrupt files, non-HU values and masks that cannot be put on the
-CT grid; the gates here repeat the cheap grid and HU checks so that volumes built
-in memory (phantoms, implanted lesions) pass the same rules.
+CT grid. The gates here repeat the cheap grid and HU checks, so volumes built in
+memory (phantoms, implanted lesions) pass the same rules.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ class TotalSegmentatorBackend:
 
     def _load_runner(self) -> Runner:
         # NOTE: TotalSegmentator 2.18's Python API builds a new nnU-Net predictor on every call, so the weights are
-        # re-read per case; this backend keeps the imported API and the cache for the worker's lifetime.
+        # re-read per case. This backend keeps the imported API and the output cache for the worker's lifetime.
         if self._runner is None:
             try:
                 from totalsegmentator.python_api import totalsegmentator

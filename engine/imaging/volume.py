@@ -19,7 +19,7 @@ AFFINE_ATOL_MM = 1e-3
 """Two affines whose entries differ by at most this (mm, or mm per voxel) describe the same grid.
 
 Masks written by other tools often differ from the CT by float rounding (about
-1e-4 mm); a real shift of even a tenth of a voxel is far above this tolerance.
+1e-4 mm). A real shift of even a tenth of a voxel is far above this tolerance.
 """
 
 
@@ -117,8 +117,8 @@ def write_nifti(array: np.ndarray, affine: np.ndarray, path: str | Path) -> Path
 def memory_order_views(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Return flat views of two same-shape arrays in one shared memory order, and that order ('C' or 'F').
 
-    NIfTI data arrive Fortran-ordered; flattening them in C order would copy the
-    whole volume, so both arrays are walked in the order their bytes lie in.
+    NIfTI data arrive Fortran-ordered, and flattening them in C order would copy
+    the whole volume. So both arrays are walked in the order their bytes lie in.
     """
     order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
     values = np.asarray(values, order=order)

@@ -84,3 +84,16 @@ def test_touching_lesions_with_two_labels_stay_apart(loaded, synthetic):
 
     assert [lesion.label for lesion in features.lesions] == [1, 2]
     assert [lesion.voxel_count for lesion in features.lesions] == [8, 8]
+
+
+def test_couinaud_ids_read_from_liver_kg(loaded, synthetic):
+    ct, organs = loaded
+    segments = np.zeros(synthetic.shape, dtype=np.uint8)
+    segments[10:25, 8:28, 5:18] = 6
+    lesions = np.zeros(synthetic.shape, dtype=np.uint8)
+    lesions[15:18, 12:15, 8:10] = 1
+    features = compute_features(
+        "case-1", ct, organs, _volume(lesions, ct, {1: "lesion_1"}), _volume(segments, ct, {6: "liver_segment_6"})
+    )
+
+    assert features.lesions[0].subregion == "segment_6"

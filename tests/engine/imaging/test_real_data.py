@@ -76,7 +76,7 @@ def test_dicom_series_geometry(shared_data):
     ct = load_ct(shared_data / "totalseg_example" / "dicom", "dicom")
 
     assert ct.shape_xyz == (512, 512, 20)
-    assert ct.spacing_mm_xyz == pytest.approx((0.9765625, 0.9765625, 2.0))  # SliceThickness says 3 mm
+    assert ct.spacing_mm_xyz == pytest.approx((0.9765625, 0.9765625, 2.0))  # SliceThickness stores 3 mm
     assert ct.source_orientation == "LPS"
     assert nib.aff2axcodes(ct.affine) == ("R", "A", "S")
     assert (ct.hu_min, ct.hu_max) == (-1024.0, 1839.0)
