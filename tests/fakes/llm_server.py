@@ -247,6 +247,7 @@ def _completion_body(server: FakeLLMServer, body: dict, reply: Reply) -> dict[st
 
 def _make_handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real providers do; every reply sets Content-Length
         def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
             pass
 
@@ -304,3 +305,23 @@ def fake_llm() -> Iterator[FakeLLMServer]:
         yield server
     finally:
         server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a fixed good reply until terminated; prints the port on the first line (used by benchmarks)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible chat server on 127.0.0.1.")
+    parser.add_argument("--latency-s", type=float, default=0.0, help="Delay before every reply, in seconds.")
+    parser.add_argument("--reply", default='{"ok": true}', help="JSON content of every reply.")
+    args = parser.parse_args(argv)
+
+    server = FakeLLMServer()
+    server.latency_s = args.latency_s
+    server.responder = lambda body: good(args.reply)
+    print(server.port, flush=True)
+    server._httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
