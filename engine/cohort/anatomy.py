@@ -164,8 +164,8 @@ def _vessels(p: _Painter) -> None:
 
 
 def _spine(p: _Painter) -> None:
-    p.paint(elliptic_cylinder(p.grid, (0.0, -75.0), (18.0, 16.0)), HU["bone_cortex"])
-    p.paint(elliptic_cylinder(p.grid, (0.0, -75.0), (15.0, 13.0)), HU["bone_marrow"])
+    p.paint(elliptic_cylinder(p.grid, (0.0, -75.0), (20.0, 18.0)), HU["bone_cortex"])
+    p.paint(elliptic_cylinder(p.grid, (0.0, -75.0), (14.0, 12.0)), HU["bone_marrow"])
 
 
 def _erode_mm(mask: np.ndarray, grid: Grid, depth_mm: float) -> np.ndarray:

@@ -10,6 +10,9 @@ import numpy as np
 
 from engine.cohort.labels import LABEL_MAP_NAME
 
+INT16_MIN, INT16_MAX = -32768, 32767
+"""HU are stored as int16; a real CT's own values outside -1024..3071 are kept, not clipped."""
+
 
 def write_case(
     case_dir: Path,
@@ -27,7 +30,7 @@ def write_case(
     from engine.imaging.volume import write_nifti
 
     case_dir.mkdir(parents=True, exist_ok=True)
-    ct = np.clip(np.rint(hu), -1024, 3071).astype(np.int16)
+    ct = np.clip(np.rint(hu), INT16_MIN, INT16_MAX).astype(np.int16)
     write_nifti(ct, affine, case_dir / "ct.nii.gz")
     write_nifti(labels.astype(np.uint8), affine, case_dir / "masks.nii.gz")
     write_nifti(lesion_labels.astype(np.uint8), affine, case_dir / "lesions.nii.gz")

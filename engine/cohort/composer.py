@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.cohort.case_files import write_case
+from engine.cohort.case_files import INT16_MAX, INT16_MIN, write_case
 from engine.cohort.catalogue import CasePlan
 from engine.cohort.drawing import PaintedLesion, describe_lesions, lesion_label_volume
 from engine.cohort.pathology_text import write_pathology_report
@@ -35,7 +35,7 @@ def finish_case(
 ) -> dict[str, Any]:
     """Write the case folder from the final CT and labels; return its manifest row."""
     spacing = tuple(float(v) for v in np.sqrt((np.asarray(affine)[:3, :3] ** 2).sum(axis=0)))
-    hu = np.clip(np.rint(hu), -1024, 3071).astype(np.float32)
+    hu = np.clip(np.rint(hu), INT16_MIN, INT16_MAX).astype(np.float32)
     partitions = partition_all(labels)
     lesions = describe_lesions(painted, hu, partitions, affine, spacing, vocabulary)  # type: ignore[arg-type]
     truth = build_truth(

@@ -64,7 +64,8 @@ def _lesion_sentence(lesion: DrawnLesion, vocabulary: Vocabulary, rng: np.random
     size = size_text(m.max_axial_diameter_mm, m.short_axis_mm, rng)
     where = _location(lesion, vocabulary, rng)
     density = _finding_words(organ, kind.density, vocabulary, rng)
-    shape = _finding_words(organ, lesion.plan.shape, vocabulary, rng)
+    # Organs whose KG has no shape attribute (colon, esophagus) get no shape word.
+    shape = _finding_words(organ, lesion.plan.shape, vocabulary, rng) if vocabulary.finding(organ, lesion.plan.shape) else ("", "")
     margin = _finding_words(organ, lesion.plan.margin, vocabulary, rng)
     enhancement = _finding_words(organ, kind.enhancement, vocabulary, rng)
     noun = "segment of wall thickening" if kind.wall_thickening else choose(rng, ("lesion", "mass", "lesion") if lesion.plan.role == "primary" else ("lesion",))
@@ -80,6 +81,7 @@ def _lesion_sentence(lesion: DrawnLesion, vocabulary: Vocabulary, rng: np.random
             f"In {where} there is {_article(shape[0]) if not several else 'one'} {shape[0]} {density[0]} {noun} measuring {size}, with {margin[1]} and {enhancement[1]}.",
             f"{_article(density[0]).capitalize() if not several else 'One'} {density[0]} {noun} in {where} measures {size}; it is {shape[0]}, with {margin[1]} and {enhancement[1]}.",
         ))
+    sentence = re.sub(r"  +", " ", sentence)
     extras = [_finding_words(organ, name, vocabulary, rng)[1] for name in kind.extra_findings if vocabulary.finding(organ, name) is not None]
     if extras and lesion.plan.role == "primary" and first:
         sentence += f" Associated findings: {', '.join(extras)}."
