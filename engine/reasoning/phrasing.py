@@ -1,7 +1,9 @@
 """Sentence templates of the rules backend, chosen by a per-case seeded generator.
 
-The generator is seeded from (config seed, case id, organ), so a re-run
-reproduces every sentence while different cases read differently.
+Each sentence's template is drawn from a generator seeded with (config seed,
+case id, organ, step key), so a re-run reproduces every sentence, different
+cases read differently, and adding or removing one step leaves the wording of
+the others unchanged.
 """
 
 from __future__ import annotations
@@ -71,13 +73,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 
 class Phraser:
-    """Fill templates with a generator seeded from (seed, case id, organ)."""
+    """Fill templates chosen by generators seeded from (seed, case id, organ, step key)."""
 
     def __init__(self, seed: int, case_id: str, organ: str) -> None:
-        self.rng = random.Random(f"{seed}|{case_id}|{organ}")
+        self.prefix = f"{seed}|{case_id}|{organ}"
 
-    def say(self, kind: str, **values: str) -> str:
-        template = self.rng.choice(TEMPLATES[kind])
+    def say(self, kind: str, key: str = "", **values: str) -> str:
+        """Return a sentence of ``kind``; ``key`` (the step's KG edge id) picks the template."""
+        template = random.Random(f"{self.prefix}|{kind}|{key}").choice(TEMPLATES[kind])
         capitalised = {key[0].upper() + key[1:]: _capitalise(str(value)) for key, value in values.items()}
         sentence = template.format(**values, **capitalised)
         return _capitalise(sentence)

@@ -95,7 +95,7 @@ def _finding_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex,
             if edge is None:
                 continue
             kind = "feature" if edge.predicate in ("has_feature", "has_context") else "attribute"
-            sentence = phraser.say(kind, value=kg_paths.node_name(kg, node))
+            sentence = phraser.say(kind, edge.edge_id, value=kg_paths.node_name(kg, node))
             steps.append(builder.add("finding", "F", edge, sentence, [fact.ref], certainty))
 
     if target.primary:
@@ -123,7 +123,7 @@ def _location_steps(builder, target, index, facts, phraser, certainty, hints) ->
         edge = kg_paths.location_edge(kg, region)
         if edge is None:
             continue
-        sentence = phraser.say("location", size=size_text, region=kg_paths.node_name(kg, region))
+        sentence = phraser.say("location", edge.edge_id, size=size_text, region=kg_paths.node_name(kg, region))
         evidence = ([fact.ref] if fact else []) + shared
         steps.append(builder.add("finding", "F", edge, sentence, evidence, certainty))
     return steps
@@ -162,7 +162,7 @@ def _vessel_steps(builder, target, index, phraser, certainty) -> list[ReasoningS
             continue
         vessel_facts = [v for f in facts for v in index.facts if v.ref.ref_id == f.ref.ref_id and v.ref.field == "vessel"]
         names = [kg_paths.node_name(kg, t.node_id) if (t := kg.resolve(v.ref.value, "structure")) else v.ref.value.replace("_", " ") for v in vessel_facts]
-        sentence = phraser.say("vessel", value=kg_paths.node_name(kg, node), vessel=" and ".join(dict.fromkeys(names)) or "vessel")
+        sentence = phraser.say("vessel", edge.edge_id, value=kg_paths.node_name(kg, node), vessel=" and ".join(dict.fromkeys(names)) or "vessel")
         steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in facts] + [v.ref for v in vessel_facts], certainty))
     return steps
 
@@ -174,14 +174,14 @@ def _spread_steps(builder, target, index, phraser, certainty) -> list[ReasoningS
     lymph = kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding")
     if node_facts and lymph and (edge := kg_paths.lesion_finding_edge(kg, lymph)):
         counts = [f.ref.value for f in node_facts if f.ref.field == "count"]
-        sentence = phraser.say("nodes", count=f"{counts[0]} " if counts else "")
+        sentence = phraser.say("nodes", edge.edge_id, count=f"{counts[0]} " if counts else "")
         steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts], certainty))
 
     sites = _organ_facts(index, target.organ, ("site",))
     distant = kg_paths.resolve_first(kg, kg_paths.METASTASIS_FORMS, "finding")
     if sites and distant and (edge := kg_paths.lesion_finding_edge(kg, distant)):
         names = ", ".join(dict.fromkeys(f.ref.value.replace("_", " ") for f in sites))
-        steps.append(builder.add("finding", "F", edge, phraser.say("metastasis", site=names), [f.ref for f in sites], certainty))
+        steps.append(builder.add("finding", "F", edge, phraser.say("metastasis", edge.edge_id, site=names), [f.ref for f in sites], certainty))
     return steps
 
 
@@ -195,7 +195,7 @@ def _impression_steps(builder, finding_steps, impression, phraser, certainty) ->
         strength = edge.strength or 0.0
         kg_ref = EvidenceRef(kind="kg", ref_id=edge.edge_id, field="strength", value=format_number(strength))
         report_refs = [ref for ref in finding_step.evidence if ref.kind == "report"][:2]
-        sentence = phraser.say("impression", finding=kg_paths.node_name(kg, edge.subject), impression=kg_paths.node_name(kg, impression))
+        sentence = phraser.say("impression", edge.edge_id, finding=kg_paths.node_name(kg, edge.subject), impression=kg_paths.node_name(kg, impression))
         builder.add("impression", "Im", edge, sentence, [kg_ref] + report_refs, strength * certainty)
 
 
@@ -215,7 +215,7 @@ def _staging_steps(builder, target, index, impression, report, phraser, certaint
             continue
         facts = _rule_evidence(kg, rule_id, target, index)
         reason = _reason(kg, axis, facts)
-        sentence = phraser.say(f"stage_{axis}", category=category, reason=f", {reason}" if reason else "", reason_lead=f"{reason[:1].upper()}{reason[1:]}, " if reason else "")
+        sentence = phraser.say(f"stage_{axis}", axis, category=category, reason=f", {reason}" if reason else "", reason_lead=f"{reason[:1].upper()}{reason[1:]}, " if reason else "")
         kg_ref = EvidenceRef(kind="kg", ref_id=f"rule:{rule_id}", field="category", value=category)
         builder.add("pathology", "P", edge, sentence, [kg_ref] + [f.ref for f in facts], certainty)
     return stage
@@ -252,7 +252,7 @@ def _normal_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex, 
     evidence = [f.ref for f in index.facts if f.ref.ref_id == "organs_normal" and f.ref.value == target.organ]
     evidence += [f.ref for f in index.facts if f.ref.kind == "imaging" and f.ref.ref_id == f"organ:{target.organ}" and f.ref.field in ("present", "volume_ml")]
     confidence = 1.0 if target.normal_source == "report" else MASK_ONLY_NORMAL_CONFIDENCE
-    builder.add("finding", "F", edge, phraser.say("normal", organ=kg_paths.node_name(kg, organ)), evidence, confidence)
+    builder.add("finding", "F", edge, phraser.say("normal", edge.edge_id, organ=kg_paths.node_name(kg, organ)), evidence, confidence)
 
 
 def _unique(refs: list[EvidenceRef]) -> list[EvidenceRef]:
