@@ -1,8 +1,8 @@
 """Benchmark: LLM client throughput with 32 requests in flight versus 1.
 
 Starts the fake OpenAI-compatible server from ``tests/fakes/llm_server.py`` as a
-child process on 127.0.0.1 (so it does not share the client's GIL, as a real
-provider would not) with 500 ms of injected latency per reply, and sends requests through
+child process on 127.0.0.1 with 500 ms of injected latency per reply. A child
+process keeps the server off the client's GIL, like a real provider. Requests go through
 ``LLMClient.map_structured`` (real litellm, cache off). The speed-up is the
 ratio of throughputs (requests per second), because the serial run uses fewer
 requests to stay short. Goal: at least 25x.

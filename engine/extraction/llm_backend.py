@@ -1,6 +1,6 @@
 """The ``llm`` extraction backend: report and pathology features from a model's JSON reply.
 
-The model answers in a simplified schema (``LLMReport``, ``LLMPathology``) with
+The model replies in a simplified schema (``LLMReport``, ``LLMPathology``) with
 KG ids as plain strings and evidence as quoted text. This module turns quotes
 into character spans by finding them in the source text. A quote that does not
 occur there is dropped with an ``evidence_not_found`` flag, so no span is ever

@@ -4,7 +4,7 @@ One ``Ledger`` belongs to one ``LLMClient``. It adds every request's tokens to
 the run's ``Usage`` (per agent) and to a per-case ``Usage``, and refuses new
 requests once the token or USD budget is reached. The check runs before each
 request, so requests already in flight may overshoot the budget by their own
-cost; once reached, the budget stays exhausted for the life of the ledger.
+cost. Once reached, the budget stays exhausted for the life of the ledger.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ One JSON file per entry under ``<root>/<key[:2]>/<key>.json``. The key is a
 sha256 over the model, the provider-independent model name, the prompt hash,
 the hash of the JSON schema, the messages as sent (after de-identification),
 the temperature and max_tokens. The api_base is left out on purpose: the same
-model served from another host gives the same answer. Writes go to a temporary
+model served from another host returns the same reply. Writes go to a temporary
 file that is then renamed, so a crash never leaves a half-written entry.
 """
 

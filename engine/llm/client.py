@@ -6,7 +6,7 @@ validated into a pydantic model. On the way it
 
 1. rejects external providers unless ``LLMSettings.allow_external`` is set, and
    de-identifies every message for a provider outside ``local_hosts``;
-2. answers from the disk cache when the same request was answered before;
+2. returns the cached reply when the same request succeeded before;
 3. checks the token and USD budget before every request;
 4. retries timeouts, 429, 5xx and dropped connections with backoff, holding at
    most ``max_in_flight`` requests open (litellm's own retries are off);
@@ -314,7 +314,7 @@ class LLMClient:
         refusal = getattr(message, "refusal", None)
         found = extract_json(content, getattr(choice, "finish_reason", None))
         if refusal or (isinstance(found, ReplyProblem) and found.kind == "refusal"):
-            raise LLMRefused(f"agent {request.agent}, case {request.case_id}: model {exchange.model} refused to answer",
+            raise LLMRefused(f"agent {request.agent}, case {request.case_id}: model {exchange.model} declined the request",
                              agent=request.agent, case_id=request.case_id, model=exchange.model, attempts=exchange.attempts)
 
         problem = found.detail if isinstance(found, ReplyProblem) else None

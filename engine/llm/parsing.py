@@ -21,7 +21,7 @@ _REFUSAL = re.compile(
 
 @dataclass(frozen=True)
 class ReplyProblem:
-    """Why a reply holds no usable JSON; ``kind`` is truncated, no_json or refusal."""
+    """Reason a reply contains no usable JSON; ``kind`` is truncated, no_json or refusal."""
 
     kind: str
     detail: str

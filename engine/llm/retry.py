@@ -1,8 +1,8 @@
 """Which provider errors are worth retrying, and how long to wait before the next try.
 
 Timeouts, 429, 5xx and dropped connections are transient and retried with
-exponential backoff and full jitter; a Retry-After header, when present, sets
-the wait instead (capped at ``max_delay_s``). Other errors (400, 401, 404,
+exponential backoff and full jitter. A Retry-After header, when present, sets
+the wait instead, capped at ``max_delay_s``. Other errors (400, 401, 404,
 context window exceeded) fail at once, because a retry would get the same
 answer. Classification uses litellm's exception classes (litellm 1.110).
 """

@@ -1,8 +1,8 @@
 """Replace patient identifiers in report text with stable placeholders.
 
-Covered: person names (after a title such as "Dr." or "Mrs.", or after a label
-such as "Patient:", "Name:", "Radiologist:"; then every later occurrence of a
-found name), dates (ISO, numeric day/month/year, month names, Chinese
+Covered: person names after a title such as "Dr." or "Mrs." or after a label
+such as "Patient:" or "Radiologist:", and every later occurrence of a found
+name. Also dates (ISO, numeric day/month/year, month names, Chinese
 2021年3月4日), record, accession and other ID numbers, phone numbers, e-mail
 addresses and street addresses. A value gets one placeholder such as
 ``[NAME_1]`` or ``[DATE_2]`` and keeps it in every text of the same

@@ -188,7 +188,7 @@ def test_timeouts_exhaust_retries(tmp_path, fake_llm):
 
 
 def test_client_error_is_not_retried(tmp_path, fake_llm):
-    # With nothing scripted the fake answers HTTP 400.
+    # With nothing scripted the fake returns HTTP 400.
     with pytest.raises(LLMUnavailable) as caught:
         ask(make_client(tmp_path, max_retries=3), fake_llm)
     assert "not retried" in str(caught.value)
