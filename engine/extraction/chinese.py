@@ -1,0 +1,73 @@
+"""Rule layer for Chinese reports: KG zh synonyms, sizes and basic negation and uncertainty cues.
+
+medspacy's ConText is English-only, so Chinese sentences get a small cue list
+instead: a negation cue before a mention in the same clause negates it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from data_contracts.report import ReportFeatures
+from engine.extraction.consistency import location_flags
+from engine.extraction.lesions import find_lesions, to_findings
+from engine.extraction.lexicon import Lexicon
+from engine.extraction.mentions import Sentence, TermHit
+from engine.text.context import Mention
+from engine.text.sections import split_sections, standardize
+from engine.text.sizes import find_sizes
+
+LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚")
+NODE_WORDS_ZH = ("淋巴结",)
+NEGATION_CUES_ZH = ("未见", "未发现", "无", "没有", "未显示", "排除")
+POSSIBLE_CUES_ZH = ("可能", "不除外", "待排", "疑似", "可疑")
+PROBABLE_CUES_ZH = ("考虑", "倾向")
+_CLAUSE = re.compile(r"[^。；;\n]+")
+
+
+def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Lexicon, *, source_file: str | None, encoding: str) -> ReportFeatures:
+    """Extract lesions from a Chinese report with the KG's zh synonyms."""
+    sections = split_sections(text)
+    sentences = [_sentence(text, m.start(), m.end(), lexicon) for m in _CLAUSE.finditer(text)]
+    drafts = find_lesions(text, sentences, lexicon, kgs, sections)
+    return ReportFeatures(
+        case_id=case_id, language="zh", encoding=encoding, standardized=standardize(text, sections),
+        lesions=tuple(to_findings(drafts, lexicon)), flags=tuple(location_flags(drafts, case_id, source_file)),
+    )
+
+
+def _sentence(text: str, start: int, end: int, lexicon: Lexicon) -> Sentence:
+    sentence = Sentence(start, end, "findings")
+    sentence.terms = [TermHit(s, e, text[s:e], tuple(r)) for s, e, r in lexicon.find(text, start, end)]
+    sentence.sizes = find_sizes(text, start, end)
+    anchors = [(s, e, _label(h)) for h in sentence.terms for s, e in [(h.start, h.end)] if _label(h)]
+    for word in LESION_WORDS_ZH + NODE_WORDS_ZH:
+        for match in re.finditer(re.escape(word), text[start:end]):
+            s, e = start + match.start(), start + match.end()
+            if not any(a <= s < b for a, b, _ in anchors):
+                anchors.append((s, e, "NODE" if word in NODE_WORDS_ZH else "LESION"))
+    sentence.mentions = [_mention(text, start, end, s, e, label) for s, e, label in sorted(anchors)]
+    return sentence
+
+
+def _label(hit: TermHit) -> str | None:
+    kinds = {r.kind for r in hit.readings}
+    if "impression" in kinds:
+        return "IMPRESSION"
+    if "lesion" in kinds:
+        return "LESION"
+    if "finding" in kinds:
+        return "FINDING"
+    return None
+
+
+def _mention(text: str, clause_start: int, clause_end: int, start: int, end: int, label: str) -> Mention:
+    before = text[clause_start:start]
+    return Mention(
+        start=start, end=end, text=text[start:end], label=label, sentence_start=clause_start, sentence_end=clause_end,
+        negated=any(cue in before for cue in NEGATION_CUES_ZH),
+        uncertain=any(cue in before or cue in text[end:clause_end] for cue in POSSIBLE_CUES_ZH),
+        probable=any(cue in before for cue in PROBABLE_CUES_ZH),
+    )

@@ -1,0 +1,351 @@
+"""Lesions: anchors (lesion words, KG lesion terms, impressions, histology) placed in an organ.
+
+Each anchor mention becomes a draft with the organ and subregions named in its
+sentence, the KG finding terms of the sentence, the nearest size and any count
+word before it. Drafts that describe the same lesion (same organ, compatible
+subregions, impression and size) are then merged in order of appearance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from data_contracts.common import FieldEvidence
+from data_contracts.report import LesionFinding
+from engine.extraction.evidence import evidence
+from engine.extraction.lexicon import ATTRIBUTE_FIELDS, LESION_WORDS, Lexicon
+from engine.extraction.mentions import OTHER_PLACE, Sentence, nearest
+from engine.text.context import Mention
+from engine.text.sections import Section
+from engine.text.sizes import SizeMention
+
+ANCHOR_LABELS = frozenset({"LESION", "IMPRESSION", "ENDPOINT", "METASTASIS"})
+SIZE_REACH = 90
+"""Characters between a size and its anchor beyond which the size is not the anchor's."""
+
+_NUMBER_WORDS = {"one": 1, "single": 1, "solitary": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_COUNT = re.compile(
+    r"\b(one|single|solitary|two|three|four|five|six|seven|eight|nine|ten|multiple|several|numerous|few|many)\b\s+(?:[\w-]+\s+){0,4}$"
+    r"|(?<![#\d.])\b(\d{1,2})\s+(?:[a-z-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_COREFERENCE = re.compile(r"\b(?:this|that|these|the same|the above)\s+(?:[\w.-]+\s+){0,3}$", re.IGNORECASE)
+_LINK = re.compile(r"\b(?:consistent|consistant|compatible|in keeping|keeping)\s+with\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$|\brepresents?\s+(?:[\w-]+\s+){0,2}$|\bdiagnosis of\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
+_DISTANCE_AFTER = re.compile(r"^\s*(?:from|above|below|away|proximal|distal|in circumference|long\b)", re.IGNORECASE)
+METASTASIS_FORMS = frozenset({"metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour"})
+ATTACH_REACH = 300
+"""Characters back to the last lesion that an impression without an organ ("a metastatic deposit is in the differential") may describe."""
+_CERTAINTY_RANK = {"definite": 0, "probable": 1, "possible": 2}
+
+
+@dataclass
+class Draft:
+    """A lesion as read so far from one or more mentions."""
+
+    organ: str
+    start: int
+    section: str
+    subregions: list[str] = field(default_factory=list)
+    impression: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    size: SizeMention | None = None
+    count: int | None = None
+    multiple: bool = False
+    negated: bool = False
+    certainty: str = "definite"
+    historical: bool = False
+    evidence: list[FieldEvidence] = field(default_factory=list)
+
+
+def find_lesions(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Mapping[str, Any], sections: list[Section]) -> list[Draft]:
+    """Return merged lesion drafts in order of first mention."""
+    organs = set(kgs)
+    drafts: list[Draft] = []
+    for sentence in sentences:
+        size_owner = _assign_sizes(text, sentence)
+        in_sentence: list[Draft] = []
+        for mention in sentence.mentions:
+            if not _is_anchor(mention) or mention.hypothetical:
+                continue
+            if _refers_back(text, sentence, mention, drafts):
+                _add_attributes(text, sentence, drafts[-1], drafts[-1].organ, sections)
+                continue
+            if in_sentence and _LINK.search(text[sentence.start : mention.start]) and _link(text, mention, in_sentence[-1], lexicon, kgs, sections):
+                continue
+            draft = _draft(text, sentence, mention, lexicon, kgs, organs, sections, drafts)
+            if draft is None:
+                _attach_impression(text, mention, drafts, lexicon, kgs, sections)
+                continue
+            size = size_owner.get(id(mention))
+            if size is not None:
+                _set_size(text, draft, size, sections)
+            drafts.append(draft)
+            in_sentence.append(draft)
+        _continue_previous(text, sentence, drafts, sections)
+    return merge_drafts(drafts)
+
+
+def _is_anchor(mention: Mention) -> bool:
+    """Lesion words, KG lesion and impression terms, and finding terms that end in a lesion word ('soft tissue mass')."""
+    if mention.label in ANCHOR_LABELS:
+        return True
+    return mention.label == "FINDING" and mention.text.casefold().split()[-1] in LESION_WORDS
+
+
+def _set_size(text: str, draft: Draft, size: SizeMention, sections) -> None:
+    draft.size = size
+    draft.evidence.append(evidence("max_diameter_mm", text, size.start, size.end, sections))
+
+
+def _link(text, mention, draft, lexicon, kgs, sections) -> bool:
+    """Give the impression of 'X ... consistent with Y' to X; return False when Y names no impression of X's organ."""
+    impression = _impression(_readings(lexicon, mention.text), draft.organ, kgs, mention)
+    if impression is None:
+        return False
+    draft.impression = impression
+    draft.certainty = mention.certainty
+    draft.evidence.append(evidence("impression", text, mention.start, mention.end, sections))
+    return True
+
+
+def _attach_impression(text, mention, drafts, lexicon, kgs, sections) -> None:
+    """Give an impression named without an organ to the lesion described just before it."""
+    if not drafts or mention.negated or mention.start - drafts[-1].start > ATTACH_REACH or drafts[-1].impression:
+        return
+    if mention.label not in ("IMPRESSION", "METASTASIS"):
+        return
+    _link(text, mention, drafts[-1], lexicon, kgs, sections)
+
+
+def _readings(lexicon: Lexicon, surface: str):
+    key = _key(surface)
+    readings = lexicon.readings.get(key) or lexicon.readings.get(key.removesuffix("s")) or []
+    return readings
+
+
+def _refers_back(text: str, sentence: Sentence, mention: Mention, drafts: list[Draft]) -> bool:
+    """Return True for 'this mass', 'these lesions': a mention of the lesion just described."""
+    return bool(drafts) and mention.label == "LESION" and bool(_COREFERENCE.search(text[sentence.start : mention.start]))
+
+
+def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) -> Draft | None:
+    readings = _readings(lexicon, mention.text)
+    organ = _anchor_organ(sentence, mention, readings, organs)
+    if organ is None and previous and re.search(r"\bthe\s+(?:[\w.-]+\s+){0,3}$", text[sentence.start : mention.start], re.IGNORECASE):
+        organ = previous[-1].organ
+    if organ is None:
+        return None
+
+    draft = Draft(organ, mention.start, sentence.section, negated=mention.negated, certainty=mention.certainty, historical=mention.historical)
+    draft.evidence.append(evidence("lesion", text, mention.start, mention.end, sections))
+    draft.impression = _impression(readings, organ, kgs, mention)
+    if draft.impression:
+        draft.evidence.append(evidence("impression", text, mention.start, mention.end, sections))
+    _add_places(text, sentence, draft, mention, organs, sections)
+    _add_attributes(text, sentence, draft, organ, sections)
+    _add_count(text, sentence, draft, mention, sections)
+    return draft
+
+
+def _key(text: str) -> str:
+    from kg.terms import normalize
+
+    return normalize(text)
+
+
+def _anchor_organ(sentence: Sentence, mention: Mention, readings, organs: set[str]) -> str | None:
+    """Return the organ of an anchor: its own KG organ if specific, else the nearest organ named in the sentence.
+
+    A place outside the KG organs (lung, kidney, adnexa) that lies nearer than any
+    KG organ means the lesion is not in a KG organ, and None is returned.
+    """
+    own = {r.organ for r in readings if r.kind in ("lesion", "impression")}
+    if _key(mention.text) in METASTASIS_FORMS:
+        own = set()
+    places = sentence.organs(organs) + sentence.other_places(organs)
+    named = {organ for _, _, organ in places} - {OTHER_PLACE}
+    if len(own) == 1:
+        return own.pop()
+    if own and named & own:
+        places = [p for p in places if p[2] in own]
+    organ = nearest(mention.start, places)
+    return None if organ == OTHER_PLACE else organ
+
+
+def _impression(readings, organ: str, kgs: Mapping[str, Any], mention: Mention) -> str | None:
+    if _key(mention.text) in METASTASIS_FORMS:
+        term = kgs[organ].resolve("metastasis", "impression")
+        return term.id if term else None
+    for reading in readings:
+        if reading.organ == organ and reading.kind == "impression":
+            return reading.id
+    for reading in readings:
+        if reading.organ == organ and reading.kind == "endpoint":
+            for info in kgs[organ].impressions.values():
+                if info.histology == reading.id:
+                    return info.id
+    return None
+
+
+def _add_places(text, sentence, draft, mention, organs, sections) -> None:
+    for hit in sentence.terms:
+        for reading in hit.readings:
+            if reading.organ == draft.organ and reading.kind == "subregion" and reading.id not in draft.subregions:
+                draft.subregions.append(reading.id)
+                draft.evidence.append(evidence("subregions", text, hit.start, hit.end, sections))
+            elif reading.kind == "organ" and reading.organ == draft.organ:
+                draft.evidence.append(evidence("organ", text, hit.start, hit.end, sections))
+
+
+def _add_attributes(text, sentence, draft, organ, sections) -> None:
+    negated = [(m.start, m.end) for m in sentence.mentions if m.label == "FINDING" and m.negated]
+    for hit in sentence.terms:
+        if any(s <= hit.start < e for s, e in negated):
+            continue
+        for reading in hit.readings:
+            if reading.organ != organ or reading.kind != "finding" or reading.attribute in ("count", None):
+                continue
+            values = draft.attributes.setdefault(reading.attribute, [])
+            if reading.id not in values:
+                values.append(reading.id)
+                name = ATTRIBUTE_FIELDS.get(reading.attribute, "signs")
+                draft.evidence.append(evidence(name, text, hit.start, hit.end, sections))
+
+
+def _add_count(text, sentence, draft, mention, sections) -> None:
+    before = text[max(sentence.start, mention.start - 60) : mention.start]
+    match = _COUNT.search(before)
+    plural = mention.text.casefold().endswith("s") and not mention.text.casefold().endswith(("ss", "sis", "us"))
+    if match:
+        group = 1 if match.group(1) else 2
+        word = match.group(group).casefold()
+        number = _NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else None)
+        if number is not None and not _is_size_number(before, match, group):
+            draft.count = number
+            draft.multiple = number > 1
+        elif number is None:
+            draft.multiple = True
+        start = mention.start - len(before) + match.start(group)
+        draft.evidence.append(evidence("count", text, start, start + len(match.group(group)), sections))
+    elif plural:
+        draft.multiple = True
+
+
+def _is_size_number(before: str, match: re.Match[str], group: int) -> bool:
+    return bool(re.match(r"\s*(?:[.,]\d|\s*(?:x|mm|cm))", before[match.end(group) :]))
+
+
+def _assign_sizes(text: str, sentence: Sentence) -> dict[int, SizeMention]:
+    anchors = [m for m in sentence.mentions if _is_anchor(m) or m.label == "NODE"]
+    owner: dict[int, SizeMention] = {}
+    for size in sentence.sizes:
+        if _DISTANCE_AFTER.match(text[size.end : size.end + 20]):
+            continue
+        best = min(anchors, key=lambda m: _gap(size, m), default=None)
+        if best is not None and _gap(size, best) <= SIZE_REACH and id(best) not in owner:
+            owner[id(best)] = size
+    return owner
+
+
+def _gap(size: SizeMention, mention: Mention) -> int:
+    if size.end <= mention.start:
+        return mention.start - size.end
+    if mention.end <= size.start:
+        # A size after its anchor ("a mass measuring 3 cm") counts a little farther.
+        return size.start - mention.end + 10
+    return 0
+
+
+def _continue_previous(text: str, sentence: Sentence, drafts: list[Draft], sections) -> None:
+    """Give findings of an anchor-less sentence starting 'This ...' / 'It ...' to the last lesion."""
+    if not drafts or any(_is_anchor(m) for m in sentence.mentions):
+        return
+    if not re.match(r"\s*(?:this|it|these|the lesion|the mass|the tumou?r)\b", text[sentence.start : sentence.end], re.IGNORECASE):
+        return
+    _add_attributes(text, sentence, drafts[-1], drafts[-1].organ, sections)
+    sizes = [z for z in sentence.sizes if not _DISTANCE_AFTER.match(text[z.end : z.end + 20])]
+    if sizes and drafts[-1].size is None:
+        _set_size(text, drafts[-1], sizes[0], sections)
+
+
+def merge_drafts(drafts: list[Draft]) -> list[Draft]:
+    """Merge drafts that describe one lesion; keep the order of first mention."""
+    merged: list[Draft] = []
+    for draft in drafts:
+        target = next((m for m in merged if _same_lesion(m, draft)), None)
+        if target is None:
+            merged.append(draft)
+        else:
+            _absorb(target, draft)
+    return merged
+
+
+def _same_lesion(a: Draft, b: Draft) -> bool:
+    if a.organ != b.organ or a.negated != b.negated or a.historical != b.historical:
+        return False
+    if a.impression and b.impression and a.impression != b.impression:
+        return False
+    if a.subregions and b.subregions and not set(a.subregions) & set(b.subregions) and a.section == b.section:
+        return False
+    if a.size and b.size and abs(a.size.max_mm - b.size.max_mm) > 0.2 * max(a.size.max_mm, b.size.max_mm):
+        return False
+    return True
+
+
+def _absorb(target: Draft, other: Draft) -> None:
+    for region in other.subregions:
+        if region not in target.subregions:
+            target.subregions.append(region)
+    if other.impression and not target.impression:
+        target.impression = other.impression
+        target.certainty = other.certainty
+    elif _CERTAINTY_RANK[other.certainty] < _CERTAINTY_RANK[target.certainty] and not other.impression:
+        target.certainty = other.certainty if target.impression is None else target.certainty
+    for attribute, values in other.attributes.items():
+        own = target.attributes.setdefault(attribute, [])
+        own.extend(v for v in values if v not in own)
+    if other.size and (target.size is None or other.size.max_mm > target.size.max_mm):
+        target.size = other.size
+    if other.count and not target.count:
+        target.count = other.count
+    target.multiple = target.multiple or other.multiple
+    target.evidence.extend(other.evidence)
+
+
+def to_findings(drafts: list[Draft], lexicon: Lexicon) -> list[LesionFinding]:
+    """Turn drafts into ``LesionFinding`` records with ids rep-L1, rep-L2, ... in order."""
+    findings = []
+    for number, draft in enumerate(drafts, start=1):
+        attributes = draft.attributes
+        signs = tuple(v for attr, values in attributes.items() if attr not in ATTRIBUTE_FIELDS for v in values)
+        findings.append(
+            LesionFinding(
+                finding_id=f"rep-L{number}",
+                organ=draft.organ,
+                subregions=tuple(draft.subregions),
+                impression_id=draft.impression,
+                impression_name=lexicon.names.get((draft.organ, "impression", draft.impression)) if draft.impression else None,
+                density=_first(attributes, "density"),
+                enhancement=tuple(attributes.get("enhancement", ())),
+                shape=_first(attributes, "shape"),
+                boundary=_first(attributes, "margin") or _first(attributes, "boundary"),
+                count=draft.count,
+                multiple=draft.multiple,
+                sizes_mm=draft.size.axes_mm if draft.size else (),
+                max_diameter_mm=draft.size.max_mm if draft.size else None,
+                signs=signs,
+                negated=draft.negated,
+                certainty=draft.certainty,
+                historical=draft.historical,
+                evidence=tuple(draft.evidence),
+            )
+        )
+    return findings
+
+
+def _first(attributes: dict[str, list[str]], name: str) -> str | None:
+    values = attributes.get(name)
+    return values[0] if values else None

@@ -1,0 +1,240 @@
+"""Rules backend for pathology reports, synoptic or narrative, scanned (OCR) or typed.
+
+Reads histology, grade, tumour size, depth of invasion, invaded structures, nodes
+positive/examined, margins, lymphovascular and perineural invasion, tumour deposits,
+distant metastasis and the stated stage with its edition. The stated stage is kept
+apart: TumorCoT stages by the KG's AJCC 8 rules (``engine.staging_facts``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from data_contracts.common import FieldEvidence
+from data_contracts.pathology import PathologyFeatures
+from engine.extraction import pathology_patterns as P
+from engine.extraction.evidence import evidence
+from engine.extraction.lexicon import Lexicon, build_lexicon
+from engine.extraction.pathology_context import invasion_flags, margin_status, tumor_deposits
+from engine.extraction.pathology_stage import stated_stage
+from engine.text.sections import Section, split_sections
+from engine.text.sizes import find_sizes
+
+_FIELD_SOURCE = "pathology"
+
+
+def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hint: str | None = None, *, encoding: str = "utf-8") -> PathologyFeatures:
+    """Extract the pathology facts of one report (rules backend)."""
+    if not text or not text.strip():
+        return PathologyFeatures(case_id=case_id, encoding=encoding)
+    sections = split_sections(text)
+    lexicon = build_lexicon(kgs)
+    found: list[FieldEvidence] = []
+    organ = organ_hint if organ_hint in kgs else _organ(text, lexicon, kgs)
+    values: dict[str, Any] = {"organ": organ}
+    if organ is not None:
+        values.update(_histology(text, kgs[organ], lexicon, organ, sections, found))
+        values.update(_depth(text, kgs[organ], lexicon, organ, sections, found))
+    values["grade"] = _grade(text, sections, found)
+    values["tumor_count"] = _tumor_count(text, sections, found)
+    values["tumor_size_mm"] = _tumor_size(text, sections, found)
+    values.update(_nodes(text, sections, found))
+    values["margins"] = margin_status(text, sections, found)
+    values.update(invasion_flags(text, sections, found))
+    values["tumor_deposits"] = tumor_deposits(text, sections, found)
+    stage = stated_stage(text)
+    values["stated_stage"] = stage
+    values["distant_metastasis"] = _distant_metastasis(stage)
+    return PathologyFeatures(case_id=case_id, evidence=tuple(found), encoding=encoding, **values)
+
+
+def _organ(text: str, lexicon: Lexicon, kgs: Mapping[str, Any]) -> str | None:
+    counts: dict[str, int] = {}
+    for _, _, readings in lexicon.find(text):
+        for organ in {r.organ for r in readings if r.kind in ("organ", "subregion", "lesion", "impression")}:
+            counts[organ] = counts.get(organ, 0) + 1
+    return max(sorted(counts), key=lambda o: counts[o]) if counts else None
+
+
+def _histology(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
+    best = None
+    for start, end, readings in lexicon.find(text):
+        for reading in readings:
+            if reading.organ == organ and reading.kind in ("endpoint", "impression") and reading.id not in ("benign", "premalignant", "malignant"):
+                candidate = (_histology_rank(text, start), -(end - start), start, end, reading)
+                best = min(best, candidate, key=lambda c: c[:3]) if best else candidate
+    if best is None:
+        best = _ocr_histology(text, kg, organ)
+    if best is None:
+        return {}
+    _, _, start, end, reading = best
+    endpoint = reading.id if reading.kind == "endpoint" else kg.impressions[reading.id].histology
+    behaviour = next((e.behaviour for e in kg.doc.endpoints if e.id == endpoint), None)
+    found.append(evidence("histology", text, start, end, sections, _FIELD_SOURCE))
+    return {"histology": endpoint, "histology_text": text[start:end], "malignant": None if behaviour is None else behaviour == "malignant"}
+
+
+def _histology_rank(text: str, start: int) -> int:
+    """Prefer a histology stated on a 'Histologic type' line or in the diagnosis over the gross text."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if re.match(r"\s*histologic\w*\s+type", text[line_start:start], re.IGNORECASE):
+        return 0
+    return 1
+
+
+def _ocr_histology(text, kg, organ):
+    """Find a histology form in text whose spaces and hyphens were scrambled by OCR; the span covers the scrambled form."""
+    letters = [(i, c.casefold()) for i, c in enumerate(text) if c.isalnum()]
+    squeezed = "".join(c for _, c in letters)
+    for spec in kg.doc.endpoints:
+        for form in [spec.name] + [f for forms in spec.synonyms.values() for f in forms]:
+            key = re.sub(r"[^0-9a-z]", "", form.casefold())
+            position = squeezed.find(key) if len(key) >= 8 else -1
+            if position >= 0:
+                from engine.extraction.lexicon import Reading
+
+                start, end = letters[position][0], letters[position + len(key) - 1][0] + 1
+                return (2, 0, start, end, Reading(organ, "endpoint", spec.id))
+    return None
+
+
+def _depth(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
+    layers = [t.id for t in kg.layers]
+    deepest = None
+    structures: list[str] = []
+    for verb in _INVASION_VERB.finditer(text):
+        clause_end = min(_clause_end(text, verb.end()), verb.end() + INVASION_REACH)
+        if _INVASION_DENIED.search(text, _clause_start(text, verb.start()), clause_end):
+            continue
+        for start, end, readings in lexicon.find(text, verb.start(), clause_end):
+            for reading in readings:
+                if reading.organ != organ:
+                    continue
+                if reading.kind == "layer" and reading.id in layers and (deepest is None or layers.index(reading.id) > layers.index(deepest[0])):
+                    deepest = (reading.id, start, end)
+                if re.match(r"\s+margin", text[end : end + 8]):
+                    continue  # "the diaphragm margin" names a resection margin, not an invaded structure
+                if reading.kind == "structure" and reading.id not in structures and _group(kg, reading.id) != "lymph_nodes":
+                    structures.append(reading.id)
+                    found.append(evidence("invaded_structures", text, start, end, sections, _FIELD_SOURCE))
+    result: dict[str, Any] = {"invaded_structures": tuple(structures)}
+    if deepest:
+        result["depth"] = deepest[0]
+        found.append(evidence("depth", text, deepest[1], deepest[2], sections, _FIELD_SOURCE))
+    return result
+
+
+INVASION_REACH = 90
+"""Characters after an invasion verb in which the invaded layer or structure is named."""
+_INVASION_VERB = re.compile(r"\b(?:invad\w*|invasion|extend\w*|through|into|penetrat\w*|infiltrat\w*)\b", re.IGNORECASE)
+
+
+def _clause_end(text: str, position: int) -> int:
+    found = re.compile(r"[.;]\s|[.;]$|\n\s*\n").search(text, position)
+    return found.start() if found else len(text)
+
+
+def _clause_start(text: str, position: int) -> int:
+    return max(text.rfind(". ", 0, position), text.rfind(";", 0, position), text.rfind("\n\n", 0, position)) + 1
+
+
+_INVASION_DENIED = re.compile(r"\b(?:uninvolved|not|no|without|confined|free of)\b", re.IGNORECASE)
+
+
+def _group(kg, structure_id: str) -> str | None:
+    return next((s.group for s in kg.doc.structures if s.id == structure_id), None)
+
+
+def _grade(text, sections, found) -> str | None:
+    """Return the grade as G1-G4: a stated grade code wins over the differentiation words."""
+    match = P.GRADE_CODE.search(text)
+    if match:
+        raw = (match.group("num") or match.group("g")).upper().translate(str.maketrans({"L": "1"}))
+        value = {"I": "1", "II": "2", "III": "3", "IV": "4"}.get(raw, raw)
+        found.append(evidence("grade", text, match.start(), match.end(), sections, _FIELD_SOURCE))
+        return f"G{value}"
+    lowered = text.casefold()
+    for phrase, grade in P.GRADE_WORDS:
+        position = lowered.find(phrase)
+        if position >= 0:
+            found.append(evidence("grade", text, position, position + len(phrase), sections, _FIELD_SOURCE))
+            return grade
+    return None
+
+
+def _tumor_count(text, sections, found) -> int | None:
+    """Return 1 for a tumour stated solitary or unifocal on the synoptic focality line; None otherwise."""
+    label = re.search(r"tumou?r\s+focality\s*:", text, re.IGNORECASE)
+    if not label:
+        return None
+    value = re.compile(r"\b(?:solitary|unifocal|single)\b", re.IGNORECASE).search(text, label.end(), label.end() + 300)
+    if not value:
+        return None
+    found.append(evidence("tumor_count", text, value.start(), value.end(), sections, _FIELD_SOURCE))
+    return 1
+
+
+def _tumor_size(text: str, sections: list[Section], found) -> float | None:
+    sizes = [s for s in find_sizes(text) if s.unit not in ("mm",) or s.max_mm >= 5]
+    label = P.TUMOR_SIZE_LABEL.search(text)
+    chosen = None
+    if label:
+        chosen = next((s for s in sizes if 0 <= s.start - label.end() < 300), None)
+    if chosen is None:
+        chosen = next((s for s in sizes if _names_tumor(text, s)), None)
+    if chosen is None:
+        return None
+    found.append(evidence("tumor_size_mm", text, chosen.start, chosen.end, sections, _FIELD_SOURCE))
+    return chosen.max_mm
+
+
+def _names_tumor(text: str, size) -> bool:
+    after = text[size.end : size.end + 60].removeprefix(".")
+    before = text[max(0, size.start - 60) : size.start]
+    if re.search(r"\b(?:thickness|circumference|distance|wall|margin)\b[^.]{0,25}$", before, re.IGNORECASE):
+        return False
+    if P.NOT_TUMOR_AFTER.search(after):
+        return False
+    if re.search(r"\b(?:lymph\s+nodes?|margin|from|within|spleen|omentum|appendix|segment)\b[^.]{0,25}$", before, re.IGNORECASE):
+        return False
+    first_after = P.TUMOR_WORD.search(after)
+    if first_after and not re.search(r"[.;]", after[: first_after.start()]):
+        return True
+    return bool(re.search(r"\b(?:tumou?r|mass|carcinoma|adenocarcinoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE))
+
+
+def _nodes(text: str, sections, found) -> dict[str, Any]:
+    candidates = []
+    for pattern in (P.NODE_SINGLE_OF, P.NODE_METASTASES, P.NODE_RATIO_PAREN, P.NODE_RATIO, P.NODE_ALL_NEGATIVE):
+        for match in pattern.finditer(text):
+            pair = _node_pair(match)
+            if pair is not None:
+                candidates.append((pair, match.start(), match.end()))
+    if not candidates:
+        return {}
+    (positive, examined), start, end = max(candidates, key=lambda c: (c[0][1], -c[1]))
+    found.append(evidence("nodes", text, start, end, sections, _FIELD_SOURCE))
+    return {"nodes_positive": positive, "nodes_examined": examined}
+
+
+def _node_pair(match: re.Match[str]) -> tuple[int, int] | None:
+    groups = match.groupdict()
+    total_text = groups.get("total") or ""
+    total = int(total_text) if total_text.isdigit() else P.NUMBER_WORDS.get(total_text.casefold())
+    if total is None or total == 0:
+        return None
+    if groups.get("pos") is None:
+        positive = 1 if match.re is P.NODE_SINGLE_OF else 0
+    else:
+        positive = int(groups["pos"])
+    return (positive, total) if positive <= total else None
+
+
+def _distant_metastasis(stage) -> bool | None:
+    if stage is None or stage.M is None:
+        return None
+    if stage.M.startswith("M1"):
+        return True
+    return False if stage.M == "M0" else None

@@ -1,0 +1,50 @@
+"""Regular expressions of the pathology rules backend, including common OCR misreadings.
+
+Scanned pathology reports read "0" as "O", "1" as "l" or "I", and "cm" as "em" or
+"ern"; the patterns accept those forms where a clean form would be ambiguous
+otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1"})
+
+T_STAGE = re.compile(r"(?<![A-Za-z])(?P<prefix>y?p|c|u)\s?T\s?(?P<cat>is|X|[0-4OIl](?:\s?[a-c])?)(?![A-Za-z0-9])")
+N_STAGE = re.compile(r"(?<![A-Za-z])(?P<prefix>y?p|c|u)?\s?N\s?(?P<cat>X|[0-3OIl](?:[a-c])?)(?![A-Za-z0-9])")
+M_STAGE = re.compile(r"(?<![A-Za-z])(?P<prefix>y?p|c)?\s?M\s?(?P<cat>X|[01OIl](?:[a-c])?)(?![A-Za-z0-9])")
+EDITION = re.compile(
+    r"(?P<system>AJCC|UICC)[^\n]{0,40}?(?P<ordinal>\d)(?:st|nd|rd|th)\s+ed|(?P<ordinal2>\d)(?:st|nd|rd|th)\s+edition|(?P<system2>AJCC|UICC)\s*,?\s*(?P<year>20\d\d)",
+    re.IGNORECASE,
+)
+EDITION_YEARS = {"2002": "6", "2009": "7", "2010": "7", "2016": "8", "2017": "8", "2018": "8"}
+
+NODE_RATIO = re.compile(r"(?P<pos>\d{1,2})\s*(?:/|of|out of)\s*(?P<total>\d{1,3})\s*(?:total\s+)?(?:\w+\s+){0,2}(?:lymph\s+)?nodes?", re.IGNORECASE)
+NODE_RATIO_PAREN = re.compile(r"(?:pN\w*|nodes?[^.\n]{0,40}?)\(\s*(?P<pos>\d{1,2})\s*/\s*(?P<total>\d{1,3})\s*\)", re.IGNORECASE)
+NODE_METASTASES = re.compile(r"(?P<pos>\d{1,2})\s+lymph\s+node\s+metastas[ie]s\s+out\s+of\s+(?P<total>\d{1,3})", re.IGNORECASE)
+NODE_SINGLE_OF = re.compile(r"\bA\s+single\s+\(of\s+(?P<total>\d{1,3})\)\s+regional\s+lymph\s+node\s+is\s+positive", re.IGNORECASE)
+NODE_ALL_NEGATIVE = re.compile(
+    r"(?:all\s+)?(?P<total>\d{1,3}|[A-Za-z]+)\s+(?:regional\s+)?lymph\s+nodes\s+(?:are\s+dissected[^.]{0,60}?they\s+)?are\s+(?:all\s+)?negative",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+}
+
+GRADE_WORDS = (
+    ("poorly differentiated", "G3"), ("poorly-differentiated", "G3"), ("undifferentiated", "G4"),
+    ("moderately differentiated", "G2"), ("moderately-differentiated", "G2"), ("moderately to poorly", "G3"),
+    ("well differentiated", "G1"), ("well-differentiated", "G1"),
+)
+GRADE_CODE = re.compile(r"\b(?:grade\s*(?P<num>[1-4IV]{1,3})(?!\d)|G(?P<g>[1-4Il])\b)", re.IGNORECASE)
+
+TUMOR_SIZE_LABEL = re.compile(r"tumou?r\s+size\s*[:.]", re.IGNORECASE)
+TUMOR_WORD = re.compile(r"\b(?:tumou?r|mass|carcinoma|adenocarcinoma|nodule|neoplasm|lesion)\b", re.IGNORECASE)
+NOT_TUMOR_AFTER = re.compile(r"^\W{0,3}(?:large\s+)?(?:portion|segment|lamellae|appendix|spleen|omentum|lymph|pancreas\b|of\s+(?:distal|liver|fat))", re.IGNORECASE)
+
+MARGIN_POSITIVE = re.compile(r"\bR[12]\b|margins?\s+(?:is|are)\s+(?:positive|involved)|extend\w*\s+to\s+the\s+\w+\s+resection\s+margin", re.IGNORECASE)
+LVI_CODE = re.compile(r"(?<![A-Za-z])(?P<axis>[LV])(?P<value>[01])(?![A-Za-z0-9])")
+PNI_CODE = re.compile(r"\bPn(?P<value>[01l])\b")
+PRESENT_WORDS = re.compile(r"^[\s:.,-]{0,4}(?:is\s+|are\s+)?(?:present|seen|identified|positive|yes|extensive)\b|(?:present|seen)\b", re.IGNORECASE)

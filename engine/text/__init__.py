@@ -1,0 +1,1 @@
+"""Report text handling: decoding, sections, sizes and negation context."""

@@ -1,0 +1,173 @@
+"""Negation, uncertainty and history of report mentions, decided by medspacy's ConText.
+
+Mentions (lesions, impressions, nodes, vessels, metastases) are found by a medspacy
+target matcher whose ``TargetRule``s come from the KG synonym index plus the
+generic lesion words. ConText then assigns each mention its modifiers. The default
+ConText rules are extended with cues that radiology and pathology reports use
+("cannot be excluded", "status post", "is negative", "not identified", "probable").
+
+Importing medspacy takes about 6 s, so the pipeline is built lazily, once per
+process and target rule set, and reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+NEGATED = "NEGATED_EXISTENCE"
+POSSIBLE = "POSSIBLE_EXISTENCE"
+PROBABLE = "PROBABLE_EXISTENCE"
+HISTORICAL = "HISTORICAL"
+HYPOTHETICAL = "HYPOTHETICAL"
+
+# (literal, category, direction). Directions follow ConText: FORWARD modifies what
+# follows the cue, BACKWARD what precedes it, TERMINATE ends a cue's scope.
+EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
+    ("cannot be excluded", POSSIBLE, "BACKWARD"),
+    ("cannot be entirely excluded", POSSIBLE, "BACKWARD"),
+    ("cannot be ruled out", POSSIBLE, "BACKWARD"),
+    ("can not be excluded", POSSIBLE, "BACKWARD"),
+    ("not excluded", POSSIBLE, "BACKWARD"),
+    ("is in the differential", POSSIBLE, "BACKWARD"),
+    ("in the differential diagnosis", POSSIBLE, "BACKWARD"),
+    ("questionable", POSSIBLE, "FORWARD"),
+    ("possibly", POSSIBLE, "FORWARD"),
+    ("may represent", POSSIBLE, "FORWARD"),
+    ("may indicate", POSSIBLE, "FORWARD"),
+    ("versus", POSSIBLE, "BIDIRECTIONAL"),
+    ("must be considered", POSSIBLE, "BACKWARD"),
+    ("probable", PROBABLE, "FORWARD"),
+    ("probably", PROBABLE, "FORWARD"),
+    ("likely", PROBABLE, "FORWARD"),
+    ("most likely", PROBABLE, "FORWARD"),
+    ("suspected", PROBABLE, "BIDIRECTIONAL"),
+    ("suspicious for", PROBABLE, "FORWARD"),
+    ("very suspicious for", PROBABLE, "FORWARD"),
+    ("concerning for", PROBABLE, "FORWARD"),
+    ("highly concerning for", PROBABLE, "FORWARD"),
+    ("worrisome for", PROBABLE, "FORWARD"),
+    ("favor", PROBABLE, "FORWARD"),
+    ("status post", HISTORICAL, "FORWARD"),
+    ("s/p", HISTORICAL, "FORWARD"),
+    ("history of", HISTORICAL, "FORWARD"),
+    ("previous", HISTORICAL, "FORWARD"),
+    ("prior", HISTORICAL, "FORWARD"),
+    ("has been resected", HISTORICAL, "BACKWARD"),
+    ("no evidence of", NEGATED, "FORWARD"),
+    ("no evidence for", NEGATED, "FORWARD"),
+    ("without evidence of", NEGATED, "FORWARD"),
+    ("without any evidence of", NEGATED, "FORWARD"),
+    ("negative for", NEGATED, "FORWARD"),
+    ("is negative", NEGATED, "BACKWARD"),
+    ("negative", NEGATED, "BACKWARD"),
+    ("are negative", NEGATED, "BACKWARD"),
+    ("are all negative", NEGATED, "BACKWARD"),
+    ("is not identified", NEGATED, "BACKWARD"),
+    ("are not identified", NEGATED, "BACKWARD"),
+    ("not identified", NEGATED, "BACKWARD"),
+    ("not detected", NEGATED, "BACKWARD"),
+    ("is not seen", NEGATED, "BACKWARD"),
+    ("not seen", NEGATED, "BACKWARD"),
+    ("is absent", NEGATED, "BACKWARD"),
+    ("absent", NEGATED, "BACKWARD"),
+    ("is uninvolved", NEGATED, "BACKWARD"),
+    ("without tumor", NEGATED, "BACKWARD"),
+    ("free of tumor", NEGATED, "BACKWARD"),
+    ("however", NEGATED, "TERMINATE"),
+    ("although", NEGATED, "TERMINATE"),
+    ("which", NEGATED, "TERMINATE"),
+    ("with", NEGATED, "TERMINATE"),
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A target the matcher found, with the ConText decision for it."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    sentence_start: int
+    sentence_end: int
+    negated: bool = False
+    uncertain: bool = False
+    probable: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+
+    @property
+    def certainty(self) -> str:
+        """'possible', 'probable' or 'definite', the form ``LesionFinding.certainty`` takes."""
+        if self.uncertain:
+            return "possible"
+        return "probable" if self.probable else "definite"
+
+
+@dataclass(frozen=True)
+class AnalysedText:
+    """Sentences (character ranges) and the mentions of one text."""
+
+    sentences: tuple[tuple[int, int], ...]
+    mentions: tuple[Mention, ...]
+
+
+_LOCK = threading.Lock()
+_PIPELINES: dict[tuple[tuple[str, str], ...], object] = {}
+
+
+def analyse(text: str, targets: Iterable[tuple[str, str]]) -> AnalysedText:
+    """Find ``targets`` (literal, label) in ``text`` and decide their context with ConText."""
+    nlp = _pipeline(tuple(sorted(set(targets))))
+    doc = nlp(text)
+    sentences = tuple((s.start_char, s.end_char) for s in doc.sents)
+    mentions = tuple(_mention(ent) for ent in doc.ents)
+    return AnalysedText(sentences, mentions)
+
+
+def _pipeline(targets: tuple[tuple[str, str], ...]):
+    with _LOCK:
+        nlp = _PIPELINES.get(targets)
+        if nlp is None:
+            nlp = _build_pipeline(targets)
+            _PIPELINES.clear()
+            _PIPELINES[targets] = nlp
+        return nlp
+
+
+def _build_pipeline(targets: tuple[tuple[str, str], ...]):
+    import medspacy
+    from loguru import logger as loguru_logger
+    from medspacy.context import ConTextRule
+    from medspacy.target_matcher import TargetRule
+
+    # PyRuSH logs every token through loguru at DEBUG.
+    loguru_logger.disable("PyRuSH")
+    nlp = medspacy.load()
+    nlp.get_pipe("medspacy_target_matcher").add([TargetRule(literal, label) for literal, label in targets])
+    context = nlp.get_pipe("medspacy_context")
+    context.add([ConTextRule(literal, category, direction=direction) for literal, category, direction in EXTRA_CONTEXT_RULES])
+    log.debug("built a medspacy pipeline with %d target rules", len(targets))
+    return nlp
+
+
+def _mention(ent) -> Mention:
+    categories = {modifier.category for modifier in ent._.modifiers}
+    return Mention(
+        start=ent.start_char,
+        end=ent.end_char,
+        text=ent.text,
+        label=ent.label_,
+        sentence_start=ent.sent.start_char,
+        sentence_end=ent.sent.end_char,
+        negated=NEGATED in categories,
+        uncertain=POSSIBLE in categories,
+        probable=PROBABLE in categories,
+        historical=HISTORICAL in categories,
+        hypothetical=HYPOTHETICAL in categories,
+    )
