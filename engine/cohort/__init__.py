@@ -6,7 +6,7 @@ Public API:
 - ``implant_cohort(ct, masks, out_dir, n, seed=0, ...) -> Path``: lesions blended into a real CT.
 - ``read_manifest_rows(manifest) -> list[CaseInput]``: the manifest with absolute paths.
 
-Each case folder holds ``ct.nii.gz`` (int16 HU), ``masks.nii.gz`` (TotalSegmentator
+Each case folder contains ``ct.nii.gz`` (int16 HU), ``masks.nii.gz`` (TotalSegmentator
 "total" numbering), ``lesions.nii.gz`` (label i = lesion i of truth.json),
 ``liver_segments.nii.gz`` (Couinaud 1-8), ``report.txt``, ``pathology.txt`` (resected
 malignant cases only) and ``truth.json``.

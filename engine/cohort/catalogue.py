@@ -1,8 +1,8 @@
 """The lesion catalogue and the per-case plan: which lesions a synthetic case carries.
 
 Each catalogue entry names its impression and finding terms by KG id (a synonym also
-resolves); ``engine.cohort.vocabulary`` resolves them to KG ids, and an
-entry whose organ or impression the loaded KGs lack is never sampled. HU values are
+works). ``engine.cohort.vocabulary`` resolves them, and an entry whose organ or
+impression the loaded KGs lack is never sampled. HU values are
 portal-venous-phase means of the lesion, before noise.
 """
 

@@ -1,7 +1,7 @@
 """Draw a case plan's lesions into a CT and describe them from the final images.
 
 Shared by the phantom and the implant tool: lesions are placed and blended first,
-and measured only after the CT is final (noise included), so truth.json holds what a
+and measured only after the CT is final (noise included), so truth.json contains what a
 reader of the written files would measure.
 """
 

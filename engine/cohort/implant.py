@@ -1,8 +1,8 @@
 """The implant cohort: synthetic lesions blended into a real CT inside its real organ masks.
 
-Every case starts from the same CT and masks; each draws its own lesion plan from
-the organs that are present and large enough in the masks, so an organ missing from
-the scan (for example the esophagus in an upper-abdominal crop) is never chosen.
+Every case starts from the same CT and masks. Each case draws its own lesion plan
+from the organs that are present and large enough in the masks. An organ missing
+from the scan, such as the esophagus in an upper-abdominal crop, is never chosen.
 Lesions stay strictly inside the organ mask, and the masks are written unchanged.
 """
 
@@ -71,13 +71,13 @@ def implant_cohort(
 
 
 def present_organs(labels: np.ndarray, voxel_volume_ml: float) -> set[str]:
-    """Return the KG organs whose mask holds at least ``MIN_ORGAN_VOLUME_ML``."""
+    """Return the KG organs whose mask contains at least ``MIN_ORGAN_VOLUME_ML``."""
     counts = np.bincount(labels.ravel(), minlength=256)
     return {organ for organ in KG_ORGANS if counts[TOTALSEG_TOTAL[organ]] * voxel_volume_ml >= MIN_ORGAN_VOLUME_ML}
 
 
 def _to_totalseg_numbering(labels: np.ndarray, names: dict[int, str], label_map: str) -> np.ndarray:
-    """Return the masks in TotalSegmentator "total" numbering; other numberings keep only the structures this package knows."""
+    """Return the masks in TotalSegmentator "total" numbering; other numberings keep only the structures in ``TOTALSEG_TOTAL``."""
     if label_map == "totalseg_total":
         return labels.astype(np.uint8)
     remapped = np.zeros(labels.shape, dtype=np.uint8)

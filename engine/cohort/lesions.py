@@ -2,8 +2,8 @@
 
 A solid lesion is centred where the organ's inner distance map leaves room for its
 radius, so it stays inside the organ. A wall-thickening lesion of a hollow organ is a
-band along the organ wall; where the caller allows it (the phantom), the band may also
-grow a few mm outward into fat, and the organ mask then grows with it.
+band along the organ wall. Where the caller allows it (the phantom), the band may also
+grow a few mm outward into fat, and the organ mask grows with it.
 """
 
 from __future__ import annotations

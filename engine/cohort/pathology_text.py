@@ -1,8 +1,8 @@
 """The synoptic pathology report of a resected malignant case, consistent with its truth.
 
 Only cases whose primary is resected (``LesionKind.resected``) and staged by a KG
-table get one; benign and premalignant lesions, and unresected metastatic disease,
-have no pathology file.
+table get one. Benign and premalignant lesions, and primaries without a staging
+table (for example GIST), have no pathology file.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def write_pathology_report(plan: CasePlan, lesions: list[DrawnLesion], truth: di
         "",
         f"Specimen: {_procedure(primary.organ, largest.subregion_key)}",
         f"Tumor site: {site.forms['en'][0] if site else primary.organ}",
-        f"Histologic type: {choose(rng, histology.forms['en'])}",
+        f"Histologic type: {histology.forms['en'][0]}",
         f"Histologic grade: {GRADE_TEXT[plan.grade]}",
         f"Tumor size: {largest.measurement.max_axial_diameter_mm / 10:.1f} cm in greatest dimension",
         f"Tumor focality: {'unifocal' if len(drawn) == 1 else f'multifocal, {len(drawn)} tumors'}",

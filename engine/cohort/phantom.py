@@ -48,8 +48,9 @@ def make_phantom_case(case_dir: Path, case_id: str, rng: np.random.Generator, vo
     spacing = anatomy.grid.spacing_mm_xyz
     plan = sample_case_plan(rng, vocabulary.usable_kinds(set(KG_ORGANS)), normal_fraction)
     growth_room = (anatomy.labels == 0) & (anatomy.hu == HU["visceral_fat"])
-    plan, painted = draw_lesions(anatomy.hu, anatomy.labels, spacing, plan, rng, growth_room)
 
+    # Lesions go in after the blur, so a thin wall lesion next to gas keeps its own HU; blend_lesion softens its edge.
     hu = ndimage.gaussian_filter(anatomy.hu, SMOOTHING_SIGMA_VOXELS)
+    plan, painted = draw_lesions(hu, anatomy.labels, spacing, plan, rng, growth_room)
     hu += rng.normal(0.0, NOISE_HU, size=hu.shape).astype(np.float32)
     return finish_case(case_dir, case_id, "phantom", hu, anatomy.labels, anatomy.grid.affine, plan, painted, vocabulary, rng)

@@ -1,8 +1,8 @@
 """Geometric partitions of organ masks into subregions, so every lesion has a known subregion.
 
 Each rule reads only the organ mask, in coordinates normalised to the mask's bounding
-box (0 at the minimum, 1 at the maximum of x, y and z in RAS+), so the same mask always
-gives the same partition and a test can recompute it from the written masks. The rules
+box: 0 at the minimum and 1 at the maximum of x, y and z in RAS+. So the same mask
+always gives the same partition, and a test can recompute it from the written masks. The rules
 are approximations of the anatomical boundaries, not a segmentation model.
 Subregion names here are keys that ``engine.cohort.vocabulary`` maps to KG subregion ids.
 """
