@@ -11,11 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from engine.cohort.catalogue import CATALOGUE, LesionKind
 from engine.cohort.labels import KG_ORGANS
-from engine.cohort.subregions import SUBREGION_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +23,6 @@ class Phrase:
 
     id: str
     forms: dict[str, tuple[str, ...]]
-
-    def pick(self, rng: np.random.Generator, language: str = "en") -> str:
-        """Return one surface form in ``language``, the KG name first in line for English."""
-        options = self.forms.get(language) or self.forms["en"]
-        return str(options[int(rng.integers(len(options)))])
 
 
 @dataclass
@@ -140,7 +132,3 @@ class Vocabulary:
                 forms[language] = tuple(synonyms)
         return Phrase(term.id, forms)
 
-
-def subregion_keys(organ: str) -> tuple[str, ...]:
-    """Return the partition keys of ``organ``."""
-    return SUBREGION_KEYS[organ]
