@@ -55,7 +55,8 @@ def check_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> list[Chec
 def _check_input(chain: Chain, state: CaseState, ctx: EngineContext) -> CheckInput:
     if chain.organ not in ctx.kgs:
         raise KeyError(f"case {chain.case_id}: chain {chain.chain_id} is about organ {chain.organ!r}, which has no loaded KG")
-    return CheckInput(kg=ctx.kgs[chain.organ], index=case_facts(state.report, state.imaging, ctx.kgs), report=state.report, imaging=state.imaging)
+    index = case_facts(state.report, state.imaging, ctx.kgs, state.pathology)
+    return CheckInput(kg=ctx.kgs[chain.organ], index=index, report=state.report, imaging=state.imaging, pathology=state.pathology)
 
 
 def calibrate_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> Chain:

@@ -1,6 +1,6 @@
 """CoT reasoner agent: one finding -> impression chain per current report lesion, and normal chains.
 
-Reads ``state.report``, ``state.imaging`` and ``ctx.kgs``; writes ``state.chains``
+Reads ``state.report``, ``state.imaging``, ``state.pathology`` (staging facts only) and ``ctx.kgs``; writes ``state.chains``
 (replacing earlier ones), adds its provenance, and adds a reject record for an
 organ whose ``llm`` backend call failed. Backend: ``ctx.config.reasoner.backend``
 (``rules`` walks the KG offline; ``llm`` asks the configured model).
@@ -14,6 +14,7 @@ from data_contracts import REASON_CODES, AgentProvenance, Chain, RejectRecord
 from engine.reasoning.evidence import case_facts
 from engine.reasoning.hints import RepairHints
 from engine.reasoning.rules_backend import rules_chain
+from engine.reasoning.staging import StageSources
 from engine.reasoning.targets import ChainTarget, plan_targets, target_for
 from engine.state import CaseState, EngineContext
 
@@ -54,18 +55,21 @@ def reason_organ(organ: str, state: CaseState, ctx: EngineContext, hints: Repair
 
 def build_chain(target: ChainTarget, state: CaseState, ctx: EngineContext, hints: RepairHints | None = None) -> Chain:
     """Build the chain of ``target`` with the configured reasoner backend."""
-    index = case_facts(state.report, state.imaging, ctx.kgs)
+    index = case_facts(state.report, state.imaging, ctx.kgs, state.pathology)
+    sources = StageSources(state.report, state.pathology)
     kg = ctx.kgs[target.organ]
     backend = ctx.config.reasoner
     if backend.backend == "llm":
         from engine.reasoning.llm_backend import llm_chain
 
         if ctx.llm is None:
-            raise ValueError(f"case {target.case_id}: config.reasoner.backend is 'llm' but the engine context has no LLM client; set ctx.llm")
-        return llm_chain(target, index, kg, state.report, ctx, hints)
+            from engine.llm import LLMClient
+
+            ctx.llm = LLMClient(ctx.config.llm, ctx.usage, seed=ctx.config.seed)
+        return llm_chain(target, index, kg, sources, ctx, hints)
     if backend.backend != "rules":
         raise ValueError(f"config.reasoner.backend must be 'rules' or 'llm', got {backend.backend!r}")
-    return rules_chain(target, index, kg, state.report, ctx.config.seed, hints)
+    return rules_chain(target, index, kg, sources, ctx.config.seed, hints)
 
 
 def _provenance(ctx: EngineContext, chains: list[Chain]) -> AgentProvenance:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from data_contracts import Chain, CheckFailure, ImagingFeatures, ReportFeatures
+from data_contracts import Chain, CheckFailure, ImagingFeatures, PathologyFeatures, ReportFeatures
 from engine.reasoning import kg_paths
 from engine.reasoning.evidence import Fact, FactIndex, _numbers
 from engine.reasoning.staging import expected_stage
@@ -38,6 +38,7 @@ class CheckInput:
     index: FactIndex
     report: ReportFeatures | None
     imaging: ImagingFeatures | None
+    pathology: PathologyFeatures | None = None
 
 
 def check_kg_edges(chain: Chain, data: CheckInput) -> list[CheckFailure]:
@@ -125,8 +126,8 @@ def _ungrounded_findings(chain: Chain, data: CheckInput) -> list[CheckFailure]:
     for step in chain.steps:
         if step.level != "finding":
             continue
-        if not any(ref.kind in ("report", "imaging") for ref in step.evidence):
-            failures.append(CheckFailure(code="hallucinated_finding", step_id=step.step_id, message=f"{step.step_id} cites no extracted report or imaging feature"))
+        if not any(ref.kind in ("report", "imaging", "pathology") for ref in step.evidence):
+            failures.append(CheckFailure(code="hallucinated_finding", step_id=step.step_id, message=f"{step.step_id} cites no extracted report, pathology or imaging feature"))
         obj = _node_of(data.kg, step.triplet.object)
         if obj not in allowed:
             failures.append(CheckFailure(code="hallucinated_finding", step_id=step.step_id, message=f"{step.step_id} states {step.triplet.predicate} {step.triplet.object}, which no extracted feature of {', '.join(chain.lesion_ids) or chain.organ} names"))
@@ -252,13 +253,13 @@ def _inside(box, region) -> bool:
 
 
 def check_stage(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Stated T, N and M agree with the KG's AJCC 8 rules on the extracted report facts."""
+    """Stated T, N and M agree with the KG's AJCC 8 rules on the extracted report and pathology facts."""
     staging = [s for s in chain.steps if s.triplet.predicate == "staged_as"]
     if not staging and chain.stage is None:
         return []
     impression = f"impression:{chain.impression_id}" if chain.impression_id else _node_of(data.kg, staging[0].triplet.subject)
     table = kg_paths.staging_table(data.kg, impression)
-    expected = expected_stage(chain.organ, data.report, data.kg, table) if table else None
+    expected = expected_stage(chain.organ, data.report, data.pathology, data.kg, table) if table else None
     if expected is None:
         return [CheckFailure(code="stage_mismatch", message=f"chain {chain.chain_id} states a stage, but the {chain.organ} facts give none for {impression}")]
     failures = []

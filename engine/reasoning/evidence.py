@@ -12,10 +12,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from data_contracts import EvidenceRef, EvidenceSpan, FieldEvidence, ImagingFeatures, LesionFinding, ReportFeatures
+from data_contracts import EvidenceRef, EvidenceSpan, FieldEvidence, ImagingFeatures, LesionFinding, PathologyFeatures, ReportFeatures
 from kg.terms import normalize
 
 NORMAL_REF_ID = "organs_normal"
+PATHOLOGY_REF_ID = "path"
+PATHOLOGY_SPAN_FIELDS = {"nodes_positive": "nodes", "nodes_examined": "nodes", "invaded_structures": "invaded_structures"}
+"""Pathology feature field -> the evidence field the extractor records its span under, where they differ."""
 SIZE_TOLERANCE_MM = 0.5
 BOX_TOLERANCE = 1e-3
 
@@ -28,7 +31,7 @@ class Fact:
     organ: str | None = None
     node: str | None = None
     source: str = "lesion"
-    """Feature kind: lesion, vessel, invasion, node, metastasis, normal, organ_mask or lesion_mask."""
+    """Feature kind: lesion, vessel, invasion, node, metastasis, normal, pathology, organ_mask or lesion_mask."""
 
     @property
     def fact_id(self) -> str:
@@ -90,11 +93,13 @@ def format_box(box: Iterable[float]) -> str:
     return "(" + ", ".join(f"{v:.4f}" for v in box) + ")"
 
 
-def case_facts(report: ReportFeatures | None, imaging: ImagingFeatures | None, kgs: dict) -> FactIndex:
-    """Collect every citable fact of a case from its report and imaging features."""
+def case_facts(report: ReportFeatures | None, imaging: ImagingFeatures | None, kgs: dict, pathology: PathologyFeatures | None = None) -> FactIndex:
+    """Collect every citable fact of a case from its report, pathology and imaging features."""
     facts: list[Fact] = []
     if report is not None:
         facts += _report_facts(report, kgs)
+    if pathology is not None:
+        facts += _pathology_facts(pathology)
     if imaging is not None:
         facts += _imaging_facts(imaging, kgs)
     return FactIndex(tuple(facts))
@@ -191,6 +196,24 @@ def find_span(evidence: tuple[FieldEvidence, ...], name: str, value: str, kg) ->
         if any(form and form in text for form in forms):
             return span
     return candidates[0]
+
+
+def _pathology_facts(pathology: PathologyFeatures) -> list[Fact]:
+    values: list[tuple[str, object]] = [
+        ("histology", pathology.histology), ("tumor_size_mm", pathology.tumor_size_mm), ("tumor_count", pathology.tumor_count),
+        ("depth", pathology.depth), ("nodes_positive", pathology.nodes_positive), ("nodes_examined", pathology.nodes_examined),
+        ("distant_metastasis", pathology.distant_metastasis),
+    ]
+    values += [("invaded_structures", structure) for structure in pathology.invaded_structures]
+    facts = []
+    for name, value in values:
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else format_number(value) if isinstance(value, (int, float)) else str(value)
+        span = find_span(pathology.evidence, PATHOLOGY_SPAN_FIELDS.get(name, name), text, None)
+        ref = EvidenceRef(kind="pathology", ref_id=PATHOLOGY_REF_ID, field=name, value=text, span=span)
+        facts.append(Fact(ref, pathology.organ, None, "pathology"))
+    return facts
 
 
 def _imaging_facts(imaging: ImagingFeatures, kgs: dict) -> list[Fact]:

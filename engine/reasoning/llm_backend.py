@@ -16,7 +16,7 @@ from data_contracts import Chain, EvidenceRef, ReasoningStep, StageResult, Tripl
 from engine.reasoning import kg_paths
 from engine.reasoning.evidence import Fact, FactIndex, same_value
 from engine.reasoning.hints import RepairHints
-from engine.reasoning.staging import expected_stage, rule_axis
+from engine.reasoning.staging import StageSources, expected_stage, rule_axis
 from engine.reasoning.targets import ChainTarget
 from kg import OrganKG
 
@@ -50,7 +50,7 @@ class DraftChain(BaseModel):
 
 def organ_facts(target: ChainTarget, index: FactIndex) -> list[Fact]:
     """Return the facts a chain of ``target`` may cite: its lesion, its masks, and the organ's vessels, nodes and metastases."""
-    ids = set(target.lesion_ids) | {f"organ:{target.organ}"}
+    ids = set(target.lesion_ids) | {f"organ:{target.organ}", "path"}
     if target.lesion is None:
         ids.add("organs_normal")
     organ_level = ("vessel", "invasion", "node", "metastasis") if target.primary and target.lesion is not None else ()
@@ -99,22 +99,22 @@ def repair_notes(hints: RepairHints) -> str:
     return "The previous chain failed these checks. Fix every one and answer with the whole corrected chain.\nREPAIR (JSON):\n" + json.dumps(notes, ensure_ascii=False)
 
 
-def llm_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, report, ctx, hints: RepairHints | None = None) -> Chain:
+def llm_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: StageSources, ctx, hints: RepairHints | None = None) -> Chain:
     """Ask the reasoner's model for the chain of ``target`` and rebuild its reply; LLM errors propagate."""
     hints = hints or RepairHints()
     facts = organ_facts(target, index)
     named = kg_paths.impression_node(kg, target.lesion.impression_id) if target.lesion else None
     table = kg_paths.staging_table(kg, named) if named else None
-    stage = expected_stage(target.organ, report, kg, table) if table else None
+    stage = expected_stage(target.organ, sources.report, sources.pathology, kg, table) if table else None
     messages, prompt_hash = render_messages(target, facts, kg, stage, hints)
 
     backend = ctx.config.reasoner
     result = ctx.llm.structured("reasoner", backend, messages, DraftChain, case_id=target.case_id, prompt_hash=prompt_hash)
-    chain = rebuild_chain(result.value, target, index, kg, report)
+    chain = rebuild_chain(result.value, target, index, kg, sources)
     return chain.model_copy(update={"backend": "llm", "model": result.model, "prompt_hash": result.prompt_hash})
 
 
-def rebuild_chain(draft: DraftChain, target: ChainTarget, index: FactIndex, kg: OrganKG, report) -> Chain:
+def rebuild_chain(draft: DraftChain, target: ChainTarget, index: FactIndex, kg: OrganKG, sources: StageSources) -> Chain:
     """Turn the model's draft into a Chain: canonical node ids, KG edge ids and evidence refs."""
     steps = []
     counters = {prefix: 0 for prefix in LEVEL_PREFIX.values()}
@@ -133,7 +133,7 @@ def rebuild_chain(draft: DraftChain, target: ChainTarget, index: FactIndex, kg: 
     return Chain(
         chain_id=target.chain_id, case_id=target.case_id, organ=target.organ, lesion_ids=target.lesion_ids,
         normal=target.lesion is None, steps=tuple(steps), impression_id=impression_id,
-        stage=_stated_stage(steps, kg, target, report, impression),
+        stage=_stated_stage(steps, kg, target, sources, impression),
     )
 
 
@@ -149,12 +149,12 @@ def _evidence(cited: CitedFact, index: FactIndex) -> EvidenceRef:
     return EvidenceRef(kind=kind, ref_id=ref_id or cited.fact_id, field=field or None, value=cited.value)
 
 
-def _stated_stage(steps: list[ReasoningStep], kg: OrganKG, target: ChainTarget, report, impression: str | None) -> StageResult | None:
+def _stated_stage(steps: list[ReasoningStep], kg: OrganKG, target: ChainTarget, sources: StageSources, impression: str | None) -> StageResult | None:
     categories = {s.triplet.object.removeprefix("stage:")[:1]: s.triplet.object.removeprefix("stage:") for s in steps if s.triplet.predicate == "staged_as"}
     if not categories or impression is None:
         return None
     table = kg_paths.staging_table(kg, impression) or ""
-    expected = expected_stage(target.organ, report, kg, table) if table else None
+    expected = expected_stage(target.organ, sources.report, sources.pathology, kg, table) if table else None
     # An axis the model left out is not a disagreement, so it takes the KG's category.
     stated = {axis: categories.get(axis, getattr(expected, axis) if expected else f"{axis}X") for axis in ("T", "N", "M")}
     if expected is not None and all(getattr(expected, axis) == stated[axis] for axis in stated):

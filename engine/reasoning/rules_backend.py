@@ -9,7 +9,7 @@ from engine.reasoning import kg_paths
 from engine.reasoning.evidence import Fact, FactIndex, format_number
 from engine.reasoning.hints import RepairHints
 from engine.reasoning.phrasing import Phraser
-from engine.reasoning.staging import expected_stage, rule_axis
+from engine.reasoning.staging import StageSources, expected_stage, fact_sources, rule_axis
 from engine.reasoning.targets import ChainTarget
 from kg import OrganKG
 
@@ -27,6 +27,18 @@ RULE_FACT_FIELDS = {
     "metastasis_sites": ("site",),
 }
 """Fact key of a staging rule -> fields of the report features that state it."""
+
+PATHOLOGY_FACT_FIELDS = {
+    "max_diameter_mm": ("tumor_size_mm",),
+    "tumor_count": ("tumor_count",),
+    "nodes_positive": ("nodes_positive", "nodes_examined"),
+    "node_metastasis": ("nodes_positive",),
+    "invaded_structures": ("invaded_structures",),
+    "depth": ("depth",),
+    "distant_metastasis": ("distant_metastasis",),
+    "histology": ("histology",),
+}
+"""Fact key of a staging rule -> fields of the pathology features that state it."""
 
 
 @dataclass
@@ -46,8 +58,8 @@ class ChainBuilder:
         return step
 
 
-def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, report, seed: int, hints: RepairHints | None = None) -> Chain:
-    """Build the chain of ``target`` from the case's facts by walking ``kg``."""
+def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: StageSources, seed: int, hints: RepairHints | None = None) -> Chain:
+    """Build the chain of ``target`` from the case's facts by walking ``kg``; ``sources`` feed the staging rules."""
     hints = hints or RepairHints()
     phraser = Phraser(seed, target.case_id, target.organ)
     builder = ChainBuilder(kg)
@@ -67,7 +79,7 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, report, seed
     stage = None
     if impression is not None:
         _impression_steps(builder, finding_steps, impression, phraser, certainty)
-        stage = _staging_steps(builder, target, index, impression, report, phraser, certainty)
+        stage = _staging_steps(builder, target, index, impression, sources, phraser, certainty)
     return Chain(
         chain_id=target.chain_id, case_id=target.case_id, organ=target.organ, lesion_ids=target.lesion_ids,
         steps=tuple(builder.steps), impression_id=kg_paths.local_id(impression) if impression else None, stage=stage,
@@ -199,12 +211,12 @@ def _impression_steps(builder, finding_steps, impression, phraser, certainty) ->
         builder.add("impression", "Im", edge, sentence, [kg_ref] + report_refs, strength * certainty)
 
 
-def _staging_steps(builder, target, index, impression, report, phraser, certainty) -> StageResult | None:
+def _staging_steps(builder, target, index, impression, sources, phraser, certainty) -> StageResult | None:
     kg = builder.kg
     table = kg_paths.staging_table(kg, impression)
     if table is None:
         return None
-    stage = expected_stage(target.organ, report, kg, table)
+    stage = expected_stage(target.organ, sources.report, sources.pathology, kg, table)
     if stage is None:
         return None
     for rule_id in stage.rules:
@@ -213,7 +225,7 @@ def _staging_steps(builder, target, index, impression, report, phraser, certaint
         edge = kg_paths.edge_between(kg, impression, f"stage:{category}", "staged_as")
         if edge is None:
             continue
-        facts = _rule_evidence(kg, rule_id, target, index)
+        facts = _rule_evidence(kg, rule_id, target, index, fact_sources(target.organ, sources.report, sources.pathology, kg))
         reason = _reason(kg, axis, facts)
         sentence = phraser.say(f"stage_{axis}", axis, category=category, reason=f", {reason}" if reason else "", reason_lead=f"{reason[:1].upper()}{reason[1:]}, " if reason else "")
         kg_ref = EvidenceRef(kind="kg", ref_id=f"rule:{rule_id}", field="category", value=category)
@@ -221,18 +233,22 @@ def _staging_steps(builder, target, index, impression, report, phraser, certaint
     return stage
 
 
-def _rule_evidence(kg: OrganKG, rule_id: str, target: ChainTarget, index: FactIndex) -> list[Fact]:
-    fields = {name for fact in kg_paths.rule_facts(kg, rule_id) for name in RULE_FACT_FIELDS.get(fact, ())}
+def _rule_evidence(kg: OrganKG, rule_id: str, target: ChainTarget, index: FactIndex, origin: dict[str, str]) -> list[Fact]:
+    """Return the facts a fired rule read, from the pathology report where its values won, else from the radiology report."""
+    used = kg_paths.rule_facts(kg, rule_id)
+    from_pathology = {name for key in used if origin.get(key) == "pathology" for name in PATHOLOGY_FACT_FIELDS.get(key, ())}
+    fields = {name for key in used if origin.get(key) != "pathology" for name in RULE_FACT_FIELDS.get(key, ())}
     lesion_fields = {"max_diameter_mm", "count", "multiple"} & fields
     found = [f for f in _lesion_facts(target, index) if f.ref.field in lesion_fields]
     found += _organ_facts(index, target.organ, tuple(fields - {"max_diameter_mm", "multiple"}))
+    found += [f for f in index.facts if f.source == "pathology" and f.ref.field in from_pathology]
     return found
 
 
 def _reason(kg: OrganKG, axis: str, facts: list[Fact]) -> str:
-    sizes = [f.ref.value for f in facts if f.ref.field == "max_diameter_mm"]
-    vessels = [f.ref.value.replace("_", " ") for f in facts if f.ref.field in ("vessel", "structure")]
-    counts = [f.ref.value for f in facts if f.ref.field == "count" and f.source == "node"]
+    sizes = [f.ref.value for f in facts if f.ref.field in ("max_diameter_mm", "tumor_size_mm")]
+    vessels = [f.ref.value.replace("_", " ") for f in facts if f.ref.field in ("vessel", "structure", "invaded_structures")]
+    counts = [f.ref.value for f in facts if (f.ref.field == "count" and f.source == "node") or f.ref.field == "nodes_positive"]
     sites = [f.ref.value.replace("_", " ") for f in facts if f.ref.field == "site"]
     if axis == "T" and vessels:
         return "because it involves the " + " and ".join(dict.fromkeys(vessels))

@@ -3,29 +3,46 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from data_contracts import ReportFeatures, StageResult
+from data_contracts import PathologyFeatures, ReportFeatures, StageResult
 from kg import FactError, OrganKG
 
 logger = logging.getLogger(__name__)
 
 
-def expected_stage(organ: str, report: ReportFeatures | None, kg: OrganKG, table: str) -> StageResult | None:
-    """Stage the organ's report facts with ``table``; None when there is no report or the facts are invalid.
+@dataclass(frozen=True)
+class StageSources:
+    """The extracted features the staging rules read: the radiology report and, when known, the pathology report."""
 
-    The radiology facts alone are used: pathology is the summarizer's ground truth,
-    not an input of the imaging chain.
+    report: ReportFeatures | None
+    pathology: PathologyFeatures | None = None
+
+
+def expected_stage(organ: str, report: ReportFeatures | None, pathology: PathologyFeatures | None, kg: OrganKG, table: str) -> StageResult | None:
+    """Stage the organ's extracted facts with ``table``; None when there are none or the KG rejects them.
+
+    Pathology values replace report values (``engine.staging_facts``), so a case
+    with a pathology report is staged on the specimen's size and node count.
     """
-    if report is None:
+    if report is None and pathology is None:
         return None
     from engine.staging_facts import facts_for_organ
 
-    facts = facts_for_organ(organ, report, None, kg)
+    facts = facts_for_organ(organ, report, pathology, kg)
     try:
         return kg.stage(facts, table)
     except FactError as error:
-        logger.warning("case %s organ %s: staging facts rejected by the KG: %s", report.case_id, organ, error)
+        case_id = report.case_id if report is not None else pathology.case_id
+        logger.warning("case %s organ %s: staging facts rejected by the KG, so the chain gets no stage: %s", case_id, organ, error)
         return None
+
+
+def fact_sources(organ: str, report: ReportFeatures | None, pathology: PathologyFeatures | None, kg: OrganKG) -> dict[str, str]:
+    """Return 'report' or 'pathology' for each staging fact of the organ."""
+    from engine.staging_facts import fact_sources as sources
+
+    return sources(organ, report, pathology, kg)
 
 
 def rule_axis(kg: OrganKG, rule_id: str) -> str | None:

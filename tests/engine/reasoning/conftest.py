@@ -39,9 +39,13 @@ def make_ctx(kgs):
 
 
 @pytest.fixture
-def make_state(extract):
-    def _make(text: str, case_id: str = "case-1", imaging: ImagingFeatures | None = None) -> CaseState:
+def make_state(extract, kgs):
+    def _make(text: str, case_id: str = "case-1", imaging: ImagingFeatures | None = None, pathology_text: str | None = None) -> CaseState:
+        from engine.extraction import extract_pathology
+
         report = extract(text, case_id)
-        return CaseState(case=CaseInput(case_id=case_id, ct_path=f"/data/{case_id}/ct.nii.gz"), report_text=text, report=report, imaging=imaging)
+        pathology = extract_pathology(pathology_text, case_id, kgs) if pathology_text else None
+        return CaseState(case=CaseInput(case_id=case_id, ct_path=f"/data/{case_id}/ct.nii.gz"), report_text=text, report=report,
+                         imaging=imaging, pathology_text=pathology_text, pathology=pathology)
 
     return _make
