@@ -130,8 +130,8 @@ def run_case(case: CaseInput, ctx: EngineContext, *, split: str | None = None) -
         return _rejected(case, ctx, state, input_hash, started, usage_before, reject)
 
     result = CaseResult(
-        case_id=case.case_id, input_hash=input_hash, samples=list(state.samples), rejects=list(state.rejects),
-        chains=list(state.chains), flags=list(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
+        case_id=case.case_id, input_hash=input_hash, samples=list(state.samples), rejects=_stamped(state.rejects, input_hash),
+        chains=list(state.chains), flags=_unique_flags(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
         repairs=sum(len(c.repairs) for c in state.chains), seconds=time.monotonic() - started,
     )
     logger.info("case %r: %d samples, %d organ rejects, %d repairs in %.1f s", case.case_id, len(result.samples), len(result.rejects), result.repairs, result.seconds)
@@ -174,10 +174,19 @@ def _known_code(code: str) -> str:
 def _rejected(case, ctx, state: CaseState, input_hash, started, usage_before, reject: RejectRecord) -> CaseResult:
     logger.info("case %r rejected by %s: %s", case.case_id, reject.agent, reject.reason_code)
     return CaseResult(
-        case_id=case.case_id, input_hash=input_hash, samples=[], rejects=[*state.rejects, reject], chains=list(state.chains),
-        flags=list(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
+        case_id=case.case_id, input_hash=input_hash, samples=[], rejects=_stamped([*state.rejects, reject], input_hash), chains=list(state.chains),
+        flags=_unique_flags(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
         repairs=sum(len(c.repairs) for c in state.chains), seconds=time.monotonic() - started,
     )
+
+
+def _stamped(rejects, input_hash: str) -> list[RejectRecord]:
+    """Return the rejects with the case's input hash filled in where an agent left it empty."""
+    return [r if r.input_hash or not input_hash else r.model_copy(update={"input_hash": input_hash}) for r in rejects]
+
+
+def _unique_flags(flags) -> list[Flag]:
+    return list(dict.fromkeys(flags))
 
 
 def _usage_snapshot(ctx: EngineContext, case_id: str) -> Usage:

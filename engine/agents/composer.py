@@ -67,8 +67,9 @@ def run(state: CaseState, ctx: EngineContext) -> CaseState:
 
 def candidates_by_task(state: CaseState, ctx: EngineContext) -> dict[str, list[Candidate]]:
     """Return every question the accepted chains support, per task type, in a stable order."""
-    rejected_organs = {r.organ for r in state.rejects if r.organ}
-    views = [v for v in accepted_views(state, ctx) if v.organ not in rejected_organs]
+    views = accepted_views(state, ctx)
+    # An organ whose every chain was rejected gets no organ box either; one accepted chain keeps the organ in.
+    rejected_organs = {r.organ for r in state.rejects if r.organ} - {v.organ for v in views}
     concordant = [v for v in views if not _conclusion_contradicted(v)]
     seed, case_id = ctx.config.seed, state.case.case_id
 

@@ -81,8 +81,13 @@ def _term_answer(subtask: str, refs: tuple[TermRef, ...], view: ChainView):
         where = " and ".join(names)
         answer = f"The lesion is located in the {where}." if view.organ_name[:5].casefold() in where.casefold() else f"The lesion is located in the {where} of the {view.organ_name}."
     else:
-        answer = f"{lesion_phrase(view).capitalize()} is {' and '.join(names)}."
+        verb = "shows" if subtask == "enhancement" else "is"
+        answer = f"{_capital(lesion_phrase(view))} {verb} {' and '.join(names)}."
     return steps, think, answer, {"values": [r.id for r in refs], "names": names}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _size_answer(view: ChainView):
@@ -94,7 +99,7 @@ def _size_answer(view: ChainView):
     think = (f"{describe_steps(located)}\n" if located else "") + f"The largest diameter stated by {source} is {size} mm."
     if view.imaging_lesion is not None:
         think += f" The lesion mask measures {view.imaging_lesion.max_axial_diameter_mm:.0f} mm in the axial plane."
-    answer = f"{lesion_phrase(view).capitalize()} measures {size} mm in maximum diameter."
+    answer = f"{_capital(lesion_phrase(view))} measures {size} mm in maximum diameter."
     return located, think, answer, {"max_diameter_mm": view.size_mm, "source": view.size_source}
 
 

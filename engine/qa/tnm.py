@@ -35,6 +35,15 @@ def find_rule(kg, rule_id: str):
     return None
 
 
+def axis_missing(kg, stage, axis: str) -> list[str]:
+    """Return the missing facts that the ``axis`` rules of the stage's table read (``StageResult.missing`` covers all axes)."""
+    table = next((t for t in kg.tables if t.id == stage.table), None)
+    if table is None:
+        return list(stage.missing)
+    read = {edge.object.removeprefix("fact:") for rule in table.rules.get(axis, ()) for edge in kg.edges(f"rule:{rule.id}", "uses_fact")}
+    return [fact for fact in stage.missing if fact in read]
+
+
 def tnm_candidates(
     views: list[ChainView], kgs: dict[str, Any], facts_by_chain: dict[str, dict[str, Any]],
     imaging: ImagingFeatures | None, report: ReportFeatures | None, rng: random.Random,
@@ -69,7 +78,7 @@ def _axis_candidate(axis: str, view: ChainView, kg, facts: dict[str, Any], imagi
             lines.append(f"Imaging and pathology disagree ({entry}); the pathology facts are ground truth.")
 
     if category.endswith("X"):
-        missing = list(stage.missing) or ["facts the rules read"]
+        missing = axis_missing(kg, stage, axis) or ["facts the rules read"]
         lines.append(f"No {axis} rule could be decided because these facts are unknown: {', '.join(missing)}.")
         answer = f"{category}: the {AXIS_WORDS[axis]} cannot be determined from this CT and report (missing: {', '.join(missing)})."
         fields = {"axis": axis, "category": category, "determined": False, "missing": missing, "rules": []}
