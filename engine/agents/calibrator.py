@@ -32,14 +32,14 @@ def run(state: CaseState, ctx: EngineContext) -> CaseState:
     rejects = list(state.rejects)
     for chain in state.chains:
         try:
-            final = calibrate_chain(chain, state, ctx)
+            final, failures = calibrate_chain(chain, state, ctx)
         except LLMError as error:
             code = error.reason_code if error.reason_code in REASON_CODES else "llm_failed"
             final = chain.model_copy(update={"status": "rejected", "reject_code": code})
             rejects.append(RejectRecord(case_id=chain.case_id, agent="calibrator", reason_code=code, message=f"repair of chain {chain.chain_id} failed: {error.message}", organ=chain.organ))
         else:
             if final.status == "rejected":
-                rejects.append(_reject_record(final, state, ctx))
+                rejects.append(_reject_record(final, failures))
         (accepted if final.status == "accepted" else rejected).append(final)
 
     logger.info("case %s: calibrator accepted %d chains, rejected %d, repaired %d", state.case.case_id, len(accepted), len(rejected), sum(bool(c.repairs) for c in accepted))
@@ -52,6 +52,20 @@ def check_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> list[Chec
     return run_checks(chain, _check_input(chain, state, ctx))
 
 
+def all_failures(chain: Chain, state: CaseState, ctx: EngineContext) -> list[CheckFailure]:
+    """Return the deterministic check failures, then those of the LLM critic when ``config.calibrator.backend`` is llm."""
+    failures = check_chain(chain, state, ctx)
+    if ctx.config.calibrator.backend == "llm":
+        from engine.reasoning.critic import critic_failures
+
+        if ctx.llm is None:
+            from engine.llm import LLMClient
+
+            ctx.llm = LLMClient(ctx.config.llm, ctx.usage, seed=ctx.config.seed)
+        failures += critic_failures(chain, case_facts(state.report, state.imaging, ctx.kgs, state.pathology), ctx)
+    return failures
+
+
 def _check_input(chain: Chain, state: CaseState, ctx: EngineContext) -> CheckInput:
     if chain.organ not in ctx.kgs:
         raise KeyError(f"case {chain.case_id}: chain {chain.chain_id} is about organ {chain.organ!r}, which has no loaded KG")
@@ -59,29 +73,36 @@ def _check_input(chain: Chain, state: CaseState, ctx: EngineContext) -> CheckInp
     return CheckInput(kg=ctx.kgs[chain.organ], index=index, report=state.report, imaging=state.imaging, pathology=state.pathology)
 
 
-def calibrate_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> Chain:
-    """Check ``chain`` and repair it round by round; return it accepted, or rejected with its last failure code."""
-    failures = check_chain(chain, state, ctx)
+def calibrate_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple[Chain, list[CheckFailure]]:
+    """Check ``chain`` and repair it round by round.
+
+    Returns the chain (accepted, or rejected with the code of its last failed
+    check) and the failures of its last check run.
+    """
+    failures = all_failures(chain, state, ctx)
     previous: RepairStrategy | None = None
     for _ in range(ctx.config.repair_rounds):
         if not failures:
-            return chain
+            return chain, failures
         strategy = repair.choose_strategy(failures, chain, _report_flags(state), previous)
-        chain = repair_chain(chain, failures, state, ctx, strategy)
+        chain, failures = _repair_round(chain, failures, state, ctx, strategy, None)
         previous = strategy
-        failures = check_chain(chain, state, ctx)
     if not failures:
-        return chain
-    return chain.model_copy(update={"status": "rejected", "reject_code": failures[-1].code})
+        return chain, failures
+    return chain.model_copy(update={"status": "rejected", "reject_code": failures[-1].code}), failures
 
 
 def repair_chain(chain: Chain, failures: list[CheckFailure], state: CaseState, ctx: EngineContext, strategy: RepairStrategy, truth: PathologyTruth | None = None) -> Chain:
     """Run one repair round with ``strategy`` and return the re-reasoned chain with the round recorded.
 
     ``pathology_feedback`` uses ``truth``, or the histology and stated stage of
-    ``state.pathology`` when ``truth`` is None. The record's ``resolved`` says
-    whether the new chain passes every check.
+    ``state.pathology`` when ``truth`` is None. The record's ``resolved`` is True
+    when the new chain passes every check.
     """
+    return _repair_round(chain, failures, state, ctx, strategy, truth)[0]
+
+
+def _repair_round(chain, failures, state, ctx, strategy, truth) -> tuple[Chain, list[CheckFailure]]:
     from engine.agents.reasoner import reason_organ
 
     round_number = len(chain.repairs) + 1
@@ -89,10 +110,10 @@ def repair_chain(chain: Chain, failures: list[CheckFailure], state: CaseState, c
     hints = _hints(strategy, chain, data, failures, round_number, state, truth)
     lesion_id = None if chain.normal else next((i for i in chain.lesion_ids if _is_report_lesion(state, i)), None)
     repaired = reason_organ(chain.organ, state, ctx, hints, lesion_id=lesion_id)
-    after = check_chain(repaired, state, ctx)
+    after = all_failures(repaired, state, ctx)
     record = RepairRecord(round=round_number, strategy=strategy, failed_checks=tuple(failures), note=_note(strategy, hints, chain, repaired), resolved=not after)
     logger.info("case %s chain %s: repair round %d (%s) %s", chain.case_id, chain.chain_id, round_number, strategy, "resolved it" if not after else f"left {len(after)} failures")
-    return repaired.model_copy(update={"repairs": chain.repairs + (record,)})
+    return repaired.model_copy(update={"repairs": chain.repairs + (record,)}), after
 
 
 def _hints(strategy, chain, data, failures, round_number, state, truth) -> RepairHints:
@@ -146,9 +167,7 @@ def carry_flags(state: CaseState) -> CaseState:
     return state.replace(flags=tuple(carried))
 
 
-def _reject_record(chain: Chain, state: CaseState, ctx: EngineContext) -> RejectRecord:
-    last = chain.repairs[-1].failed_checks if chain.repairs else ()
-    failures = check_chain(chain, state, ctx) or list(last)
-    message = "; ".join(f.message for f in failures[-3:]) or f"chain {chain.chain_id} failed its checks"
+def _reject_record(chain: Chain, failures: list[CheckFailure]) -> RejectRecord:
+    message = "; ".join(f.message for f in failures[-3:])
     step = failures[-1].step_id if failures else None
     return RejectRecord(case_id=chain.case_id, agent="calibrator", reason_code=chain.reject_code, message=f"chain {chain.chain_id} rejected after {len(chain.repairs)} repair rounds: {message}", organ=chain.organ, field=step)

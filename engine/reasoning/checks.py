@@ -32,7 +32,7 @@ BOX_TOLERANCE = 0.02
 
 @dataclass(frozen=True)
 class CheckInput:
-    """What every check reads: the organ KG, the case's facts and its features."""
+    """Inputs of every check: the organ KG, the case's facts and its features."""
 
     kg: OrganKG
     index: FactIndex
@@ -42,28 +42,28 @@ class CheckInput:
 
 
 def check_kg_edges(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Every triplet is an edge of the organ KG with the step's edge id, and none reverses a KG edge."""
+    """Check that every triplet is an edge of the organ KG with the step's edge id, and none reverses a KG edge."""
     kg = data.kg
     failures = []
     for step in chain.steps:
-        t = step.triplet
-        edge = kg.find_edge(t.subject, t.predicate, t.object)
+        triplet = step.triplet
+        edge = kg.find_edge(triplet.subject, triplet.predicate, triplet.object)
         if edge is not None and step.kg_edge_id == edge.edge_id:
             continue
         if edge is not None:
             failures.append(CheckFailure(code="kg_edge_missing", step_id=step.step_id, message=f"{step.step_id} cites KG edge {step.kg_edge_id!r} but its triplet is edge {edge.edge_id!r}"))
             continue
-        opposite = {"suggests": "contradicts", "contradicts": "suggests"}.get(t.predicate)
-        reverse = kg.find_edge(t.subject, opposite, t.object) if opposite else None
+        opposite = {"suggests": "contradicts", "contradicts": "suggests"}.get(triplet.predicate)
+        reverse = kg.find_edge(triplet.subject, opposite, triplet.object) if opposite else None
         if reverse is not None:
-            failures.append(CheckFailure(code="kg_contradiction", step_id=step.step_id, message=f"{step.step_id} states {t.subject} {t.predicate} {t.object}, but the {kg.organ} KG has {reverse.edge_id}"))
+            failures.append(CheckFailure(code="kg_contradiction", step_id=step.step_id, message=f"{step.step_id} states {triplet.subject} {triplet.predicate} {triplet.object}, but the {kg.organ} KG has {reverse.edge_id}"))
         else:
-            failures.append(CheckFailure(code="kg_edge_missing", step_id=step.step_id, message=f"{step.step_id} triplet ({t.subject}, {t.predicate}, {t.object}) is not an edge of the {kg.organ} KG"))
+            failures.append(CheckFailure(code="kg_edge_missing", step_id=step.step_id, message=f"{step.step_id} triplet ({triplet.subject}, {triplet.predicate}, {triplet.object}) is not an edge of the {kg.organ} KG"))
     return failures
 
 
 def check_citations(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Every cited feature exists with the cited value, and every finding step states an extracted finding."""
+    """Check that every cited feature exists with the cited value, and every finding step states an extracted finding."""
     failures = []
     for step in chain.steps:
         for ref in step.evidence:
@@ -140,7 +140,7 @@ def _node_of(kg: OrganKG, text: str) -> str:
 
 
 def check_impressions(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Each impression has a supporting finding in the chain and no contradicting extracted finding."""
+    """Check that each impression has a supporting finding in the chain and no contradicting extracted finding."""
     kg = data.kg
     stated = [step.triplet.object for step in chain.steps if step.level == "impression"]
     impressions = list(dict.fromkeys(([f"impression:{chain.impression_id}"] if chain.impression_id else []) + [_node_of(kg, s) for s in stated]))
@@ -160,7 +160,7 @@ def check_impressions(chain: Chain, data: CheckInput) -> list[CheckFailure]:
 
 
 def check_imaging(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """The organ has a mask, lesion boxes lie inside the organ region, and stated sizes are plausible."""
+    """Check that the organ has a mask, lesion boxes lie inside the organ region, and stated sizes are plausible."""
     failures = _size_failures(chain, data)
     imaging = data.imaging
     if imaging is None:
@@ -253,7 +253,7 @@ def _inside(box, region) -> bool:
 
 
 def check_stage(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Stated T, N and M agree with the KG's AJCC 8 rules on the extracted report and pathology facts."""
+    """Check that stated T, N and M agree with the KG's AJCC 8 rules on the extracted report and pathology facts."""
     staging = [s for s in chain.steps if s.triplet.predicate == "staged_as"]
     if not staging and chain.stage is None:
         return []

@@ -1,7 +1,7 @@
 """The extracted features of one case as citable facts.
 
 A chain step cites evidence as ``EvidenceRef(kind, ref_id, field, value)``; the
-calibrator accepts a citation only when this index holds a fact with the same
+calibrator accepts a citation only when this index contains a fact with the same
 kind, feature id and field and an equal value. Negated and historical report
 findings are left out on purpose, so citing one is a hallucinated finding.
 """
@@ -209,7 +209,12 @@ def _pathology_facts(pathology: PathologyFeatures) -> list[Fact]:
     for name, value in values:
         if value is None:
             continue
-        text = str(value).lower() if isinstance(value, bool) else format_number(value) if isinstance(value, (int, float)) else str(value)
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, (int, float)):
+            text = format_number(value)
+        else:
+            text = str(value)
         span = find_span(pathology.evidence, PATHOLOGY_SPAN_FIELDS.get(name, name), text, None)
         ref = EvidenceRef(kind="pathology", ref_id=PATHOLOGY_REF_ID, field=name, value=text, span=span)
         facts.append(Fact(ref, pathology.organ, None, "pathology"))

@@ -1,8 +1,8 @@
 """The ``llm`` reasoner: send the organ's facts and allowed KG edges, rebuild the reply into a Chain.
 
-The reply is only parsed here; whether its triplets are KG edges and its
-citations are extracted facts is left to the calibrator, which checks an LLM
-chain exactly like a rules chain.
+The reply is only parsed here. The calibrator decides whether its triplets are
+KG edges and its citations are extracted facts, with the same checks it runs on
+a rules chain.
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ def repair_notes(hints: RepairHints) -> str:
         notes["neighbour_features"] = [ref.model_dump(exclude={"span"}) for ref in hints.extra_features]
     if hints.suspected_causes:
         notes["suspected_causes"] = list(hints.suspected_causes)
+    if hints.preferred_section:
+        notes["location_source"] = f"take lesion locations only from facts whose report span lies in the {hints.preferred_section} section"
     if hints.pathology_truth is not None:
         notes["pathology_truth"] = {k: v for k, v in vars(hints.pathology_truth).items() if v is not None}
     return "The previous chain failed these checks. Fix every one and answer with the whole corrected chain.\nREPAIR (JSON):\n" + json.dumps(notes, ensure_ascii=False)

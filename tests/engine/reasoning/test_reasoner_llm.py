@@ -28,7 +28,7 @@ def _prompt(body: dict) -> str:
 
 
 def grounded_reply(body: dict) -> dict:
-    """Answer as a careful model would: only edges from ALLOWED_EDGES, only facts from FACTS."""
+    """Build the reply a careful model would send: only edges from ALLOWED_EDGES, only facts from FACTS."""
     prompt = _prompt(body)
     facts = _section(prompt, "FACTS (JSON):")
     edges = _section(prompt, "ALLOWED_EDGES (JSON, subject / predicate / object / edge_id):")
