@@ -1,4 +1,4 @@
-"""Phantom cases: answers match truth.json, the task mix follows the config, splits go by case."""
+"""Phantom cases: sample answers match truth.json, the task mix follows the config, splits go by case."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def test_phantom_lesion_boxes_match_lesion_masks(phantom_results):
             if sample.subtask != "lesion_bbox":
                 continue
             box = json.loads(sample.answer_json)["bbox_norm_xyz"]
-            assert box[0] < box[3] and box[1] < box[4] and box[2] < box[5]
+            for axis in range(3):
+                assert box[axis] < box[axis + 3], (case.case_id, axis, box)
             assert all(0.0 <= v <= 1.0 for v in box)
 
 
