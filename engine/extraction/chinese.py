@@ -12,7 +12,7 @@ from typing import Any
 
 from data_contracts.report import ReportFeatures
 from engine.extraction.consistency import location_flags
-from engine.extraction.lesions import find_lesions, to_findings
+from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import Lexicon
 from engine.extraction.mentions import Sentence, TermHit
 from engine.text.context import Mention
@@ -31,10 +31,12 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     """Extract lesions from a Chinese report with the KG's zh synonyms."""
     sections = split_sections(text)
     sentences = [_sentence(text, m.start(), m.end(), lexicon) for m in _CLAUSE.finditer(text)]
-    drafts = find_lesions(text, sentences, lexicon, kgs, sections)
+    mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
+    location_problems = location_flags(mentions, case_id, source_file)
+    drafts = merge_drafts(mentions)
     return ReportFeatures(
         case_id=case_id, language="zh", encoding=encoding, standardized=standardize(text, sections),
-        lesions=tuple(to_findings(drafts, lexicon)), flags=tuple(location_flags(drafts, case_id, source_file)),
+        lesions=tuple(to_findings(drafts, lexicon)), flags=tuple(location_problems),
     )
 
 

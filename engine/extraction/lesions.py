@@ -62,6 +62,11 @@ class Draft:
 
 def find_lesions(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Mapping[str, Any], sections: list[Section]) -> list[Draft]:
     """Return merged lesion drafts in order of first mention."""
+    return merge_drafts(find_lesion_drafts(text, sentences, lexicon, kgs, sections))
+
+
+def find_lesion_drafts(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Mapping[str, Any], sections: list[Section]) -> list[Draft]:
+    """Return one draft per lesion mention, before merging, in order of appearance."""
     organs = set(kgs)
     drafts: list[Draft] = []
     for sentence in sentences:
@@ -85,7 +90,7 @@ def find_lesions(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Ma
             drafts.append(draft)
             in_sentence.append(draft)
         _continue_previous(text, sentence, drafts, sections)
-    return merge_drafts(drafts)
+    return drafts
 
 
 def _is_anchor(mention: Mention) -> bool:
@@ -144,7 +149,7 @@ def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) ->
     draft.impression = _impression(readings, organ, kgs, mention)
     if draft.impression:
         draft.evidence.append(evidence("impression", text, mention.start, mention.end, sections))
-    _add_places(text, sentence, draft, mention, organs, sections)
+    _add_places(text, sentence, draft, mention, organs, sections, lexicon)
     _add_attributes(text, sentence, draft, organ, sections)
     _add_count(text, sentence, draft, mention, sections)
     return draft
@@ -190,14 +195,24 @@ def _impression(readings, organ: str, kgs: Mapping[str, Any], mention: Mention) 
     return None
 
 
-def _add_places(text, sentence, draft, mention, organs, sections) -> None:
+def _add_places(text, sentence, draft, mention, organs, sections, lexicon) -> None:
     for hit in sentence.terms:
-        for reading in hit.readings:
+        for reading in list(hit.readings) + _embedded_places(hit, lexicon):
             if reading.organ == draft.organ and reading.kind == "subregion" and reading.id not in draft.subregions:
                 draft.subregions.append(reading.id)
                 draft.evidence.append(evidence("subregions", text, hit.start, hit.end, sections))
             elif reading.kind == "organ" and reading.organ == draft.organ:
                 draft.evidence.append(evidence("organ", text, hit.start, hit.end, sections))
+
+
+def _embedded_places(hit, lexicon: Lexicon) -> list:
+    """Return the subregion a lesion or impression term starts with: 'rectal mass' and 'rectal CA' name the rectum."""
+    if not any(r.kind in ("lesion", "impression") for r in hit.readings):
+        return []
+    words = hit.text.split()
+    if len(words) < 2:
+        return []
+    return [r for r in lexicon.readings.get(_key(" ".join(words[:-1])), []) if r.kind == "subregion"]
 
 
 def _add_attributes(text, sentence, draft, organ, sections) -> None:

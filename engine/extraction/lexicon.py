@@ -127,11 +127,20 @@ def _build_cached(key: tuple, box: _KGBox) -> Lexicon:
     return lexicon
 
 
+_SPELLINGS: tuple[tuple[str, str], ...] = (("oesophag", "esophag"), ("tumour", "tumor"), ("haemangioma", "hemangioma"), ("oedema", "edema"))
+"""British and American spellings; a KG form in one spelling also matches the other."""
+
+
 def _add(lexicon: Lexicon, form: str, reading: Reading) -> None:
     key = normalize(form)
-    if not key or reading in lexicon.readings[key]:
+    if not key:
         return
-    lexicon.readings[key].append(reading)
+    variants = {key}
+    for british, american in _SPELLINGS:
+        variants |= {v.replace(british, american) for v in variants} | {v.replace(american, british) for v in variants}
+    for variant in variants:
+        if reading not in lexicon.readings[variant]:
+            lexicon.readings[variant].append(reading)
 
 
 def _compile(lexicon: Lexicon) -> None:

@@ -16,6 +16,7 @@ SITE_WORDS: dict[str, str] = {
     "osseous": "bone", "skeletal": "bone", "peritoneal": "peritoneum", "peritoneum": "peritoneum", "omental": "omentum",
     "omentum": "omentum", "adrenal": "adrenal_gland", "brain": "brain", "abdominal wall": "abdominal_wall", "distant": "distant",
 }
+_METASTASIS_WORD = re.compile(r"\bmetasta|\bmets\b", re.IGNORECASE)
 _SITE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, SITE_WORDS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
@@ -23,7 +24,7 @@ def find_metastases(text: str, sentences: list[Sentence], kgs: Mapping[str, Any]
     """Return metastasis mentions with a site (rep-M1, ...), one per site and polarity."""
     found: list[MetastasisFinding] = []
     for sentence in sentences:
-        for mention in (m for m in sentence.mentions if m.label == "METASTASIS" and not m.hypothetical and not m.historical):
+        for mention in (m for m in sentence.mentions if _METASTASIS_WORD.search(m.text) and not m.hypothetical and not m.historical):
             sites = [(s.start(), s.end(), SITE_WORDS[s.group(1).casefold()]) for s in _SITE.finditer(text, sentence.start, sentence.end)]
             site = nearest(mention.start, sites)
             if site is None or any(f.site == site and f.negated == mention.negated for f in found):

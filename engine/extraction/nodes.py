@@ -31,10 +31,18 @@ def find_nodes(text: str, sentences: list[Sentence], kgs: Mapping[str, Any], sec
     """Return one ``NodeFinding`` per node mention, ids rep-N1, rep-N2, ... in order."""
     nodes: list[NodeFinding] = []
     for sentence in sentences:
-        node_mentions = [m for m in sentence.mentions if m.label == "NODE"]
+        node_mentions = [m for m in sentence.mentions if is_node_mention(m)]
         for mention in node_mentions:
             nodes.append(_node(text, sentence, mention, len(nodes) + 1, sections))
     return nodes
+
+
+def is_node_mention(mention) -> bool:
+    """Node words, and KG findings that name nodes ('enlarged regional lymph nodes')."""
+    return mention.label == "NODE" or (mention.label == "FINDING" and bool(_NODE_WORD.search(mention.text)))
+
+
+_NODE_WORD = re.compile(r"\b(?:nodes?|adenopathy|lymphadenopathy)\b", re.IGNORECASE)
 
 
 def _node(text, sentence, mention, number, sections) -> NodeFinding:

@@ -12,7 +12,7 @@ from data_contracts.report import ReportFeatures
 from engine.extraction import chinese
 from engine.extraction.consistency import location_flags
 from engine.extraction.language import detect_language
-from engine.extraction.lesions import find_lesions, to_findings
+from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import IGNORED_WORDS, LESION_WORDS, METASTASIS_WORDS, NODE_WORDS, RELATION_WORDS, Lexicon, build_lexicon
 from engine.extraction.mentions import Sentence, organ_of, organise
 from engine.extraction.metastases import find_metastases
@@ -42,7 +42,9 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
     sections = split_sections(text)
     analysed = analyse(text, targets(lexicon))
     sentences = organise(text, analysed, lexicon, find_sizes(text), sections)
-    drafts = find_lesions(text, sentences, lexicon, kgs, sections)
+    mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
+    location_problems = location_flags(mentions, case_id, source_file)
+    drafts = merge_drafts(mentions)
     vessels, invasions = find_relations(text, sentences, kgs, sections)
     features = ReportFeatures(
         case_id=case_id,
@@ -55,7 +57,7 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
         invasions=tuple(invasions),
         metastases=tuple(find_metastases(text, sentences, kgs, sections)),
         organs_normal=normal_organs(text, sentences, set(kgs), drafts),
-        flags=tuple(location_flags(drafts, case_id, source_file)),
+        flags=tuple(location_problems),
     )
     if not features.lesions and not features.organs_normal:
         features = features.model_copy(update={"flags": features.flags + (_no_findings(case_id, source_file),)})

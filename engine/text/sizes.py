@@ -25,7 +25,7 @@ _AXIS_SEP = r"\s*[x×X\*]\.?\s*"
 _RANGE_SEP = r"\s*(?:-|–|to|~)\s*"
 _INNER_UNIT = r"(?:\s*(?:mm|cm))?"
 _SIZE = re.compile(
-    rf"(?<![\w.])(?P<axes>{_NUMBER}{_INNER_UNIT}(?:{_AXIS_SEP}{_NUMBER}{_INNER_UNIT}){{0,2}})"
+    rf"(?<![A-Za-z0-9.])(?P<axes>{_NUMBER}{_INNER_UNIT}(?:{_AXIS_SEP}{_NUMBER}{_INNER_UNIT}){{0,2}})"
     rf"(?:{_RANGE_SEP}(?P<upper>{_NUMBER}))?\s*{_UNIT}(?![a-zA-Z])",
     re.IGNORECASE,
 )

@@ -1,0 +1,187 @@
+"""Rules backend on short reports: negation scopes, uncertainty and history, units, consistency, languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.extraction import extract_report
+from engine.extraction.validate import validate_report
+
+
+def _extract(text, kgs):
+    return validate_report(extract_report(text, "case-1", kgs), text, kgs)
+
+
+def _lesions(features, organ):
+    return [lesion for lesion in features.lesions if lesion.organ == organ]
+
+
+@pytest.mark.parametrize(
+    "text,organ",
+    [
+        ("There is no evidence of a hepatic mass.", "liver"),
+        ("The liver is enlarged without focal liver lesion.", "liver"),
+        ("No pancreatic mass or cyst is seen.", "pancreas"),
+        ("No enhancing solid hepatic mass.", "liver"),
+        ("The pancreas is negative for malignancy.", "pancreas"),
+        ("No focal liver lesion.", "liver"),
+    ],
+)
+def test_negated_lesion(text, organ, kgs):
+    lesions = _lesions(_extract(text, kgs), organ)
+    assert lesions, "the negated mention should still be reported"
+    assert all(lesion.negated for lesion in lesions)
+
+
+def test_no_x_or_y_negates_both(kgs):
+    features = _extract("No hepatic mass or pancreatic lesion.", kgs)
+    assert {lesion.organ for lesion in features.lesions} == {"liver", "pancreas"}
+    assert all(lesion.negated for lesion in features.lesions)
+
+
+@pytest.mark.parametrize(
+    "text,certainty",
+    [
+        ("Hypodense liver lesion in segment 6; metastasis cannot be excluded.", "possible"),
+        ("Probable metastasis in segment 6 of the liver.", "probable"),
+        ("A 2 cm hepatic lesion suspicious for metastasis.", "probable"),
+    ],
+)
+def test_uncertain_not_definite(text, certainty, kgs):
+    lesion = _lesions(_extract(text, kgs), "liver")[0]
+    assert lesion.impression_id == "metastasis"
+    assert lesion.certainty == certainty
+    assert not lesion.negated
+
+
+@pytest.mark.parametrize("text", ["Status post resection of a pancreatic tumor.", "History of hepatocellular carcinoma."])
+def test_history_not_current(text, kgs):
+    features = _extract(text, kgs)
+    assert features.lesions
+    assert all(lesion.historical for lesion in features.lesions)
+
+
+def test_nodes_zero_and_negated(kgs):
+    features = _extract("No enlarged lymph nodes. A 12 mm peripancreatic lymph node.", kgs)
+    assert features.nodes[0].negated and features.nodes[0].count == 0
+    assert features.nodes[1].short_axis_mm == 12.0
+    assert features.nodes[1].suspicious
+    assert features.nodes[1].station == "peripancreatic"
+
+
+def test_cm_for_mm_flagged_not_rescaled(kgs):
+    features = _extract("There is a 45 cm hypodense mass in the pancreatic head.", kgs)
+    lesion = _lesions(features, "pancreas")[0]
+    assert lesion.max_diameter_mm == 450.0
+    assert "implausible_size" in [flag.code for flag in features.flags]
+
+
+def test_largest_axis_kept_not_sum(kgs):
+    features = _extract("A 2.4 x 3.4 x 2.7 cm mass in the pancreatic head.", kgs)
+    lesion = _lesions(features, "pancreas")[0]
+    assert lesion.max_diameter_mm == 34.0
+    assert lesion.sizes_mm == (34.0, 27.0, 24.0)
+
+
+def test_range_keeps_upper_bound(kgs):
+    lesion = _lesions(_extract("A 2-3 cm hypodense lesion in segment 6 of the liver.", kgs), "liver")[0]
+    assert lesion.max_diameter_mm == 30.0
+
+
+def test_several_lesions_stay_separate(kgs):
+    text = "A 2 cm cyst in segment 2 of the liver. A 5 cm hepatocellular carcinoma in segment 7 of the liver."
+    lesions = _lesions(_extract(text, kgs), "liver")
+    assert [lesion.max_diameter_mm for lesion in lesions] == [20.0, 50.0]
+    assert [lesion.finding_id for lesion in lesions] == ["rep-L1", "rep-L2"]
+
+
+@pytest.mark.parametrize(
+    "text,region",
+    [
+        ("Lesion in segment V of the liver.", "segment_5"),
+        ("Lesion in liver segment 6.", "segment_6"),
+        ("Lesion in segment two of the liver.", "segment_2"),
+        ("Mass in the uncinate process of the pancreas.", "uncinate_process"),
+        ("Mass in the pancreatic tail.", "tail"),
+        ("Mass along the lesser curvature of the stomach.", "lesser_curvature"),
+        ("Mass in the sigmoid colon.", "sigmoid_colon"),
+        ("Mass in the distal esophagus.", "lower_thoracic"),
+    ],
+)
+def test_subregion_resolved(text, region, kgs):
+    features = _extract(text, kgs)
+    assert region in features.lesions[0].subregions
+
+
+def test_attributes_are_kg_terms(kgs):
+    lesion = _extract("An ill-defined hypoenhancing hypodense mass in the pancreatic head.", kgs).lesions[0]
+    assert lesion.density == "hypodense"
+    assert lesion.boundary == "ill_defined"
+    assert "hypoenhancing" in lesion.enhancement
+
+
+def test_inconsistent_location_flagged(kgs):
+    text = "FINDINGS: A 3.2 cm hypodense mass in segment 6 of the liver.\nIMPRESSION: 3.2 cm mass in segment 2 of the liver, likely metastasis."
+    features = _extract(text, kgs)
+    assert "inconsistent_location" in [flag.code for flag in features.flags]
+
+
+def test_inconsistent_organ_flagged(kgs):
+    text = "FINDINGS: A 3.2 cm hypodense mass in the pancreatic head.\nCONCLUSION: 3.2 cm mass in the liver."
+    assert "inconsistent_location" in [flag.code for flag in _extract(text, kgs).flags]
+
+
+def test_consistent_report_not_flagged(kgs):
+    text = "FINDINGS: A 3.2 cm hypodense mass in segment 6 of the liver.\nIMPRESSION: 3.2 cm segment 6 liver mass."
+    assert "inconsistent_location" not in [flag.code for flag in _extract(text, kgs).flags]
+
+
+def test_vessels_and_invasion(kgs):
+    text = "A 3 cm pancreatic head mass encases the superior mesenteric artery and abuts the portal vein. It invades the duodenum."
+    features = _extract(text, kgs)
+    relations = {(v.vessel, v.relation) for v in features.vessels}
+    assert ("superior_mesenteric_artery", "encasement") in relations
+    assert ("portal_vein", "abutment") in relations
+    assert "duodenum" in {i.structure for i in features.invasions}
+
+
+def test_metastasis_negated(kgs):
+    features = _extract("Hypodense mass in the pancreatic body. No liver metastases.", kgs)
+    assert [(m.site, m.negated) for m in features.metastases] == [("liver", True)]
+
+
+def test_evidence_matches_text(kgs):
+    text = "A 3.0 x 4.0 cm heterogeneously enhancing mass is seen at the region of the pancreatic neck."
+    features = _extract(text, kgs)
+    spans = [item.span for lesion in features.lesions for item in lesion.evidence]
+    assert spans
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert {item.field for item in features.lesions[0].evidence} >= {"lesion", "max_diameter_mm", "subregions"}
+
+
+def test_chinese_report(kgs):
+    text = "胰头见一低密度肿块，大小约3.2厘米，边界不清。肝内未见明确病灶。"
+    features = _extract(text, kgs)
+    assert features.language == "zh"
+    pancreas = _lesions(features, "pancreas")[0]
+    assert "head" in pancreas.subregions
+    assert pancreas.max_diameter_mm == 32.0
+    assert pancreas.density == "hypodense"
+    assert all(lesion.negated for lesion in _lesions(features, "liver"))
+
+
+def test_unsupported_language_flagged(kgs):
+    features = _extract("В головке поджелудочной железы гиподенсное образование размером 3 см.", kgs)
+    assert features.lesions == ()
+    assert [flag.code for flag in features.flags] == ["unsupported_language"]
+
+
+def test_empty_text_flagged(kgs):
+    features = extract_report("   ", "case-1", kgs)
+    assert [flag.code for flag in features.flags] == ["report_empty"]
+
+
+def test_long_text_does_not_crash(kgs):
+    text = "Hypodense mass in the pancreatic head measuring 3 cm. No liver lesion.\n" * 400
+    features = extract_report(text, "case-1", kgs)
+    assert features.lesions
