@@ -1,9 +1,10 @@
 """CoT reasoner agent: one finding -> impression chain per current report lesion, and normal chains.
 
-Reads ``state.report``, ``state.imaging``, ``state.pathology`` (staging facts only) and ``ctx.kgs``; writes ``state.chains``
-(replacing earlier ones), adds its provenance, and adds a reject record for an
-organ whose ``llm`` backend call failed. Backend: ``ctx.config.reasoner.backend``
-(``rules`` walks the KG offline; ``llm`` asks the configured model).
+Reads ``state.report``, ``state.imaging``, ``state.pathology`` (staging facts
+only) and ``ctx.kgs``. Writes ``state.chains`` (replacing earlier ones) and its
+provenance, and adds a reject record for an organ whose ``llm`` call failed.
+``ctx.config.reasoner.backend`` chooses the backend: ``rules`` walks the KG
+offline, ``llm`` sends the facts to the configured model.
 """
 
 from __future__ import annotations
@@ -54,12 +55,16 @@ def reason_organ(organ: str, state: CaseState, ctx: EngineContext, hints: Repair
 
 
 def build_chain(target: ChainTarget, state: CaseState, ctx: EngineContext, hints: RepairHints | None = None) -> Chain:
-    """Build the chain of ``target`` with the configured reasoner backend."""
+    """Build the chain of ``target`` with the configured reasoner backend.
+
+    A normal organ's one-step "no lesion" chain is always built by the rules
+    backend, because a model call would only rephrase it.
+    """
     index = case_facts(state.report, state.imaging, ctx.kgs, state.pathology)
     sources = StageSources(state.report, state.pathology)
     kg = ctx.kgs[target.organ]
     backend = ctx.config.reasoner
-    if backend.backend == "llm":
+    if backend.backend == "llm" and target.lesion is not None:
         from engine.reasoning.llm_backend import llm_chain
 
         if ctx.llm is None:
@@ -67,7 +72,7 @@ def build_chain(target: ChainTarget, state: CaseState, ctx: EngineContext, hints
 
             ctx.llm = LLMClient(ctx.config.llm, ctx.usage, seed=ctx.config.seed)
         return llm_chain(target, index, kg, sources, ctx, hints)
-    if backend.backend != "rules":
+    if backend.backend not in ("rules", "llm"):
         raise ValueError(f"config.reasoner.backend must be 'rules' or 'llm', got {backend.backend!r}")
     return rules_chain(target, index, kg, sources, ctx.config.seed, hints)
 

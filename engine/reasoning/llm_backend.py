@@ -54,7 +54,13 @@ def organ_facts(target: ChainTarget, index: FactIndex) -> list[Fact]:
     if target.lesion is None:
         ids.add("organs_normal")
     organ_level = ("vessel", "invasion", "node", "metastasis") if target.primary and target.lesion is not None else ()
-    return [f for f in index.facts if f.ref.ref_id in ids and (f.source != "normal" or f.organ == target.organ) or (f.source in organ_level and f.organ in (target.organ, None))]
+    chosen = []
+    for fact in index.facts:
+        own = fact.ref.ref_id in ids and (fact.source != "normal" or fact.organ == target.organ)
+        shared = fact.source in organ_level and fact.organ in (target.organ, None)
+        if own or shared:
+            chosen.append(fact)
+    return chosen
 
 
 def allowed_edges(kg: OrganKG) -> list[dict[str, str]]:

@@ -154,3 +154,14 @@ def test_llm_failure_rejects_organ(make_state, make_ctx, fake_llm):
 
     assert state.chains == ()
     assert [(r.agent, r.reason_code, r.organ) for r in state.rejects] == [("reasoner", "llm_invalid_output", "pancreas")]
+
+
+def test_normal_organ_needs_no_llm_call(make_state, make_ctx, fake_llm):
+    fake_llm.responder = grounded_reply
+    ctx = make_ctx(backend="llm", api_base=fake_llm.url)
+    state = reasoner.run(make_state(REPORT.replace("\nIMPRESSION", " The liver is unremarkable.\nIMPRESSION")), ctx)
+    liver = next(c for c in state.chains if c.organ == "liver")
+
+    assert liver.normal
+    assert liver.backend == "rules"
+    assert len(fake_llm.requests) == 1
