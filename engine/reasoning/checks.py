@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from data_contracts import Chain, CheckFailure, ImagingFeatures, PathologyFeatures, ReportFeatures
 from engine.reasoning import kg_paths
-from engine.reasoning.evidence import Fact, FactIndex, _numbers
+from engine.reasoning.evidence import Fact, FactIndex, parse_numbers
 from engine.reasoning.staging import expected_stage
 from engine.reasoning.targets import current_lesions
 from kg import OrganKG
@@ -145,7 +145,7 @@ def check_impressions(chain: Chain, data: CheckInput) -> list[CheckFailure]:
     stated = [step.triplet.object for step in chain.steps if step.level == "impression"]
     impressions = list(dict.fromkeys(([f"impression:{chain.impression_id}"] if chain.impression_id else []) + [_node_of(kg, s) for s in stated]))
     chain_findings = [_node_of(kg, s.triplet.object) for s in chain.steps if s.level == "finding"]
-    extracted = [n for n in grounded_nodes(chain, data) if n.startswith("finding:")]
+    extracted = sorted(n for n in grounded_nodes(chain, data) if n.startswith("finding:"))
     failures = []
     for impression in impressions:
         if impression not in kg.graph:
@@ -219,7 +219,7 @@ def _size_failures(chain: Chain, data: CheckInput) -> list[CheckFailure]:
         for ref in step.evidence:
             if ref.kind != "report" or ref.field != "max_diameter_mm" or ref.value is None:
                 continue
-            numbers = _numbers(ref.value)
+            numbers = parse_numbers(ref.value)
             if not numbers:
                 continue
             size = numbers[0]
@@ -242,7 +242,7 @@ def _region_boxes(chain: Chain, data: CheckInput, organ_box) -> tuple[float, ...
     for step in chain.steps:
         for ref in step.evidence:
             if ref.kind == "imaging" and ref.field == "bbox_norm_xyz" and ref.ref_id.startswith("organ:") and ref.ref_id[6:] in allowed and data.index.match(ref):
-                boxes.append(tuple(_numbers(ref.value)))
+                boxes.append(tuple(parse_numbers(ref.value)))
     if not boxes:
         return None
     return tuple(min(b[i] for b in boxes) for i in range(3)) + tuple(max(b[i] for b in boxes) for i in range(3, 6))

@@ -1,6 +1,6 @@
 """The extracted features of one case as citable facts.
 
-A chain step cites evidence as ``EvidenceRef(kind, ref_id, field, value)``; the
+A chain step cites evidence as ``EvidenceRef(kind, ref_id, field, value)``. The
 calibrator accepts a citation only when this index contains a fact with the same
 kind, feature id and field and an equal value. Negated and historical report
 findings are left out on purpose, so citing one is a hallucinated finding.
@@ -61,22 +61,20 @@ class FactIndex:
         """Return the facts with ``fact_id`` (one per value of a multi-valued field)."""
         return [fact for fact in self.facts if fact.fact_id == fact_id]
 
-    def for_organ(self, organ: str) -> list[Fact]:
-        return [fact for fact in self.facts if fact.organ == organ]
-
 
 def same_value(claimed: str, extracted: str | None) -> bool:
     """Compare two fact values: numbers within a small tolerance, boxes per coordinate, text by its normalized form."""
     if extracted is None:
         return False
-    a_numbers, b_numbers = _numbers(claimed), _numbers(extracted)
+    a_numbers, b_numbers = parse_numbers(claimed), parse_numbers(extracted)
     if a_numbers is not None and b_numbers is not None and len(a_numbers) == len(b_numbers):
         tolerance = SIZE_TOLERANCE_MM if len(a_numbers) == 1 else BOX_TOLERANCE
         return all(abs(a - b) <= max(tolerance, 0.01 * abs(b)) for a, b in zip(a_numbers, b_numbers))
     return normalize(claimed) == normalize(extracted)
 
 
-def _numbers(text: str) -> list[float] | None:
+def parse_numbers(text: str) -> list[float] | None:
+    """Return the numbers of a value such as ``30`` or ``(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)``, or None for text."""
     parts = [p for p in text.strip("()[] ").replace(",", " ").split() if p]
     try:
         values = [float(p) for p in parts]

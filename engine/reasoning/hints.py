@@ -1,4 +1,4 @@
-"""What a repair round tells the reasoner before it reasons about an organ again."""
+"""Repair hints: the extra input a repair round gives the reasoner before it reasons about an organ again."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def _totalseg_name(kg: OrganKG, structure: str) -> str:
 
 def suspected_causes_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures: Sequence[CheckFailure], round_number: int, grounded: set[str]) -> RepairHints:
     """Hints carrying the KG differential of the chain's extracted findings, without the failed impression."""
-    findings = [n for n in grounded if n.startswith("finding:")]
+    findings = sorted(n for n in grounded if n.startswith("finding:"))
     failed = f"impression:{chain.impression_id}" if chain.impression_id else None
     causes = kg_paths.differential_causes(kg, findings, exclude=failed)
     return RepairHints(suspected_causes=causes, failed_checks=tuple(failures), round=round_number)

@@ -1,4 +1,4 @@
-"""Which chains a case gets: one per current report lesion, and short normal chains."""
+"""Chain targets of a case: one per current report lesion, and short normal chains."""
 
 from __future__ import annotations
 

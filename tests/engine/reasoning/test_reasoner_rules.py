@@ -109,10 +109,10 @@ def test_phrasing_varies_across_cases(make_state, make_ctx):
 
 
 def test_phrasing_changes_wording_not_triplets(make_state, make_ctx):
-    one = _chain(reasoner.run(make_state(PDAC_REPORT, case_id="case-a"), make_ctx()), "pancreas")
-    other = _chain(reasoner.run(make_state(PDAC_REPORT, case_id="case-b"), make_ctx()), "pancreas")
+    first_case = _chain(reasoner.run(make_state(PDAC_REPORT, case_id="case-a"), make_ctx()), "pancreas")
+    second_case = _chain(reasoner.run(make_state(PDAC_REPORT, case_id="case-b"), make_ctx()), "pancreas")
 
-    assert [s.triplet for s in one.steps] == [s.triplet for s in other.steps]
+    assert [s.triplet for s in first_case.steps] == [s.triplet for s in second_case.steps]
 
 
 def test_report_normal_organ_gets_normal_chain(make_state, make_ctx):
