@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from data_contracts import CaseInput, RejectRecord, VQASample
-from engine.config import EngineConfig
+from engine.config import AGENTS, EngineConfig
 from flows.ledger import REJECTS_DIR, BatchEntry, CaseEntry, write_entry
 from flows.shards import shard_id, table_to_parquet_bytes, write_shard
 from flows.storage import Storage
@@ -31,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 _CONTEXTS: dict[str, Any] = {}
 _CONTEXT_LOCK = threading.Lock()
+# NOTE: run_case is not thread-safe for the rules backends: two threads in one process
+# gave IndexError rejects even with one context per thread. Rules-only runs are CPU-bound
+# under the GIL, so this lock costs no speed; llm runs skip it and still risk the race.
+_RULES_RUN_LOCK = threading.Lock()
 
 
 @dataclass
@@ -66,10 +70,15 @@ class _CaseOutcome:
 
 
 def engine_context(config: EngineConfig) -> Any:
-    """Return the engine context for ``config``, built once per worker process."""
+    """Return the engine context for ``config``, built once per worker thread.
+
+    One context per thread, because parts of the engine (the spaCy pipeline,
+    usage counters) are not safe to share between threads: sharing one gave
+    IndexError rejects under two Dask worker threads.
+    """
     from engine.pipeline import build_context
 
-    key = config.model_dump_json()
+    key = f"{threading.get_ident()}:{config.model_dump_json()}"
     with _CONTEXT_LOCK:
         if key not in _CONTEXTS:
             _CONTEXTS[key] = build_context(config)
@@ -138,8 +147,13 @@ def run_one_case(case: CaseInput, input_hash: str, split: str | None, ctx: Any, 
     from engine.pipeline import run_case
 
     outcome = _CaseOutcome(case=case, input_hash=input_hash)
+    uses_llm = any(ctx.config.backend_for(agent).backend == "llm" for agent in AGENTS)
     try:
-        result = run_case(case, ctx, split=split)
+        if uses_llm:
+            result = run_case(case, ctx, split=split)
+        else:
+            with _RULES_RUN_LOCK:
+                result = run_case(case, ctx, split=split)
     except Exception as exc:  # run_case should not raise; a bug in it must still not stop the batch
         logger.exception("case %s: run_case raised", case.case_id)
         outcome.rejects = [_reject(case, input_hash, run_id, "pipeline", "internal_error", f"run_case raised {type(exc).__name__}: {exc}")]
