@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -76,10 +77,12 @@ def test_stage_unknown_organ_exits_two():
 
 def test_diff_and_show_and_render(tmp_path):
     edited = tmp_path / "pancreas.yaml"
-    edited.write_text(organ_path("pancreas").read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"), encoding="utf-8")
+    shipped = organ_path("pancreas").read_text(encoding="utf-8")
+    version = re.search(r"^version: (\S+)$", shipped, re.MULTILINE).group(1)
+    edited.write_text(shipped.replace(f"version: {version}", "version: 99.0.0"), encoding="utf-8")
     result = RUNNER.invoke(app, ["diff", str(organ_path("pancreas")), str(edited)])
     assert result.exit_code == 0, result.output
-    assert "~ file: version: 1.0.0 -> 1.0.1" in result.output
+    assert f"~ file: version: {version} -> 99.0.0" in result.output
 
     result = RUNNER.invoke(app, ["show", "liver"])
     assert result.exit_code == 0, result.output

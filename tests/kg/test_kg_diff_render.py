@@ -11,6 +11,8 @@ from kg.diff import diff_kgs
 from kg.loader import load_file, organ_path
 from kg.render import render, summary
 
+SHIPPED_VERSION = load_organ("pancreas").file_version
+
 
 def edited_pancreas(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
     text = organ_path("pancreas").read_text(encoding="utf-8")
@@ -29,7 +31,7 @@ def test_diff_of_identical_files_is_empty():
 def test_diff_lists_added_removed_and_changed(tmp_path):
     new = edited_pancreas(
         tmp_path,
-        ("version: 1.0.0", "version: 1.1.0"),
+        (f"version: {SHIPPED_VERSION}", "version: 99.0.0"),
         ("zh: [胰头, 胰头部, 胰腺头部]", "zh: [胰头, 胰腺头部, 胰头区]"),
         ("      - {finding: double_duct_sign, strength: 0.8}\n", "      - {finding: double_duct_sign, strength: 0.9}\n"),
         ("      - {finding: distant_lesions, strength: 0.4}\n", ""),
@@ -37,7 +39,7 @@ def test_diff_lists_added_removed_and_changed(tmp_path):
         ("  - id: pseudocyst\n    name: pseudocyst\n", "  - id: pseudocyst\n    name: pancreatic pseudocyst histology\n"),
     )
     lines = [str(c) for c in diff_kgs(load_organ("pancreas"), load_file(new))]
-    assert "~ file: version: 1.0.0 -> 1.1.0" in lines
+    assert f"~ file: version: {SHIPPED_VERSION} -> 99.0.0" in lines
     assert "+ synonym: subregion 'pancreatic head': zh '胰头区'" in lines
     assert "- synonym: subregion 'pancreatic head': zh '胰头部'" in lines
     assert any(line.startswith("~ edge: finding 'double-duct sign' supports impression 'pancreatic ductal adenocarcinoma'") and "0.8 -> 0.9" in line for line in lines), lines
