@@ -75,8 +75,10 @@ def _load_multilabel(path: Path, reference: CTVolume, label_map: str | dict[int,
     image = read_nifti(path, case_id)
     labels, flags = align_to_reference(image, reference, str(path), case_id)
     labels = _integer_labels(labels, path, case_id)
-    present = [int(v) for v in np.unique(labels) if v > 0] if label_map == "lesions" else None
-    names = resolve_label_map(label_map, present)
+    present = [int(v) for v in np.unique(labels) if v > 0]
+    names = resolve_label_map(label_map, present if label_map == "lesions" else None)
+    if isinstance(label_map, str) and label_map.startswith("totalseg_"):
+        _check_mask_name(path, present, names, label_map, case_id)
     return LabelVolume(labels, reference.affine, names, str(path), flags, "multilabel")
 
 
@@ -101,3 +103,23 @@ def _load_folder(folder: Path, reference: CTVolume, label_map: str | dict[int, s
         flags.extend(file_flags)
     logger.debug("case %r: read %d structure masks from %s", case_id, len(files), folder)
     return LabelVolume(labels, reference.affine, names, str(folder), tuple(flags), "folder")
+
+
+def _check_mask_name(path: Path, present: list[int], names: dict[int, str], label_map: str, case_id: str) -> None:
+    """Reject a mask whose file name names structures that none of its label values denote.
+
+    A binary ``liver_seg.nii.gz`` (values 0 and 1) read with the TotalSegmentator
+    numbering would otherwise be measured as label 1, the spleen.
+    """
+    words = set(path.name.lower().replace("-", "_").replace(".", "_").split("_"))
+    named = {value: name for value, name in names.items() if name in words}
+    if not present or not named or set(named) & set(present):
+        return
+    found = ", ".join(f"{value} ('{names.get(value, 'unnamed')}')" for value in present[:5])
+    example = ", ".join(f'"{value}": "NAME"' for value in present[:3])
+    raise ImagingError(
+        "invalid_manifest_row",
+        f"mask {path.name} is named after {', '.join(sorted(named.values()))}, but its label values {found} are other "
+        f"structures in {label_map}; pass --label-map with a JSON file such as {{{example}}}",
+        file=str(path), field="label_map", case_id=case_id,
+    )

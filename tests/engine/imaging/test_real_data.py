@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from engine.imaging import compute_features, load_ct, load_label_volume, write_nifti
+from engine.imaging import ImagingError, compute_features, load_ct, load_label_volume, write_nifti
 
 TOTALSEG_TOTAL = {"spleen": 1, "liver": 5, "stomach": 6, "pancreas": 7, "duodenum": 19, "colon": 20}
 
@@ -135,3 +135,30 @@ def test_dicom_seg_frames_placed_by_position(shared_data, tmp_path):
     original = load_label_volume(folder / "liver_seg_dicomSEG.dcm", ct, case_id="dcmqi")
     assert not np.array_equal(frames[order], frames)
     assert np.array_equal(shuffled.labels, original.labels)
+
+
+def test_binary_liver_mask_not_read_as_spleen(shared_data, tmp_path):
+    folder = shared_data / "dcmqi_liver_3slice"
+    ct = load_ct(folder / "ct.nii.gz", "dcmqi")
+    for name in ("liver_seg.nii.gz", "liver_spine_seg.nii.gz"):
+        with pytest.raises(ImagingError) as caught:
+            load_label_volume(folder / name, ct, case_id="dcmqi")
+        assert caught.value.reason_code == "invalid_manifest_row"
+        assert caught.value.field == "label_map"
+        assert name in str(caught.value)
+        assert "'spleen'" in str(caught.value)
+
+    label_map = tmp_path / "labels.json"
+    label_map.write_text('{"1": "liver", "2": "spine"}', encoding="utf-8")
+    masks = load_label_volume(folder / "liver_spine_seg.nii.gz", ct, label_map=str(label_map), case_id="dcmqi")
+    liver = next(o for o in compute_features("dcmqi", ct, masks).organs if o.organ == "liver")
+    assert liver.present
+    assert liver.hu_mean == pytest.approx(37.33, abs=0.05)
+
+
+def test_multilabel_named_after_present_label_loads(example, tmp_path):
+    folder, ct, _ = example
+    renamed = tmp_path / "liver_and_more_seg.nii.gz"
+    renamed.write_bytes((folder / "example_seg.nii.gz").read_bytes())
+    masks = load_label_volume(renamed, ct, case_id="example")
+    assert masks.names[5] == "liver"
