@@ -85,8 +85,11 @@ def summarize_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple
     stage, facts = _stage(chain, kg, state, ctx, state.report, pathology, flags)
     if stage is not None:
         chain = chain.model_copy(update={"stage": stage})
+    from engine.staging_facts import fact_sources
+
+    sources = fact_sources(chain.organ, state.report, pathology, kg) if facts else {}
     kept = tuple(step for step in chain.steps if step.level != "pathology")
-    chain = chain.model_copy(update={"steps": kept + pathology_steps(chain, kg, stage, facts, pathology)})
+    chain = chain.model_copy(update={"steps": kept + pathology_steps(chain, kg, stage, facts, pathology, sources)})
     return chain, facts, flags
 
 

@@ -69,6 +69,7 @@ def discordance_entry(failure: CheckFailure) -> str:
 
 def pathology_steps(
     chain: Chain, kg, stage: StageResult | None, facts: dict[str, Any], pathology: PathologyFeatures | None,
+    sources: dict[str, str] | None = None,
 ) -> tuple[ReasoningStep, ...]:
     """Return the chain's P1.. steps: behaviour, histology, then T, N and M; only triplets that are KG edges are kept.
 
@@ -93,7 +94,7 @@ def pathology_steps(
         elif stage is not None:
             category = getattr(stage, axis)
             planned.append(("staged_as", f"stage:{category}", _stage_sentence(kg, info.name, axis, category, stage),
-                            _stage_refs(kg, axis, stage, facts)))
+                            _stage_refs(kg, axis, stage, facts, sources or {})))
 
     steps: list[ReasoningStep] = []
     for item in planned:
@@ -138,12 +139,18 @@ def _stage_sentence(kg, name: str, axis: str, category: str, stage: StageResult)
     return f"The {name} is staged {category}{cited} (AJCC 8th edition)."
 
 
-def _stage_refs(kg, axis: str, stage: StageResult, facts: dict[str, Any]) -> tuple[EvidenceRef, ...]:
-    refs = [EvidenceRef(kind="kg", ref_id=f"rule:{rule.id}", field="category", value=rule.category)
-            for rule in (find_rule(kg, rid) for rid in stage.rules) if rule is not None and rule.axis == axis]
+def _stage_refs(kg, axis: str, stage: StageResult, facts: dict[str, Any], sources: dict[str, str]) -> tuple[EvidenceRef, ...]:
+    """Return the fired rule of ``axis`` and the facts its table's ``axis`` rules read, each from the report or the pathology."""
+    rules = [rule for rule in (find_rule(kg, rid) for rid in stage.rules) if rule is not None and rule.axis == axis]
+    refs = [EvidenceRef(kind="kg", ref_id=f"rule:{rule.id}", field="category", value=rule.category) for rule in rules]
+    table = next((t for t in kg.tables if t.id == stage.table), None)
+    read = {e.object.removeprefix("fact:") for r in (table.rules.get(axis, ()) if table else ()) for e in kg.edges(f"rule:{r.id}", "uses_fact")}
     for key, value in sorted(facts.items()):
+        if key not in read:
+            continue
         text = ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-        refs.append(EvidenceRef(kind="kg", ref_id=f"fact:{key}", field=key, value=text))
+        kind = "pathology" if sources.get(key) == "pathology" else "report"
+        refs.append(EvidenceRef(kind=kind, ref_id=kind, field=key, value=text))
     return tuple(refs)
 
 

@@ -51,7 +51,8 @@ def write_report(state: CaseState, ctx: EngineContext, views: list[ChainView]) -
     )}]
     result = ctx.llm.structured(AGENT, backend, messages, SummaryReply, case_id=state.case.case_id, prompt_hash=prompt.sha256)
     provenance = AgentProvenance(agent=AGENT, backend="llm", model=result.model, prompt_hash=prompt.sha256)
-    problems = unsupported_statements(result.value.think + "\n" + result.value.conclusion, views, state, ctx)
+    grounded_text = parts["think"] + "\n" + parts["conclusion"]
+    problems = unsupported_statements(result.value.think + "\n" + result.value.conclusion, views, state, ctx, grounded_text)
     if problems:
         flag = Flag(code="hallucinated_finding", severity="warning", field="cot_report",
                     message=f"case {state.case.case_id}: the LLM report states facts absent from the chains ({'; '.join(problems)}); the rules report was used")
@@ -77,23 +78,35 @@ def _organ_order(views: list[ChainView]) -> list[str]:
     return list(dict.fromkeys(abnormal + normal))
 
 
-def unsupported_statements(text: str, views: list[ChainView], state: CaseState, ctx: EngineContext) -> list[str]:
-    """Return what ``text`` states beyond the chains: KG terms no chain cites, and sizes or volumes never measured."""
+def unsupported_statements(text: str, views: list[ChainView], state: CaseState, ctx: EngineContext, grounded_text: str = "") -> list[str]:
+    """Return what ``text`` states beyond the chains: KG terms no chain cites, and sizes or volumes never measured.
+
+    A term counts as supported when it names a node of any chain, in any organ's KG,
+    or occurs in ``grounded_text`` (the rules report, built only from chains and extracted facts).
+    """
     allowed_nodes = {node for v in views for s in v.chain.steps for node in (s.triplet.subject, s.triplet.object)}
-    problems: list[str] = []
-    lowered = text.casefold()
+    surfaces: dict[str, set[str]] = {}
     for organ in sorted({v.organ for v in views}):
         for (surface, _lang), (kind, term_id) in ctx.kgs[organ].synonym_index().items():
-            if kind not in CHECKED_KINDS or len(surface) < 4 or f"{kind}:{term_id}" in allowed_nodes:
-                continue
-            if re.search(rf"(?<![\w-]){re.escape(surface.casefold())}(?![\w-])", lowered):
-                problems.append(f"{kind} '{surface}' is not in any chain")
+            if kind in CHECKED_KINDS and len(surface) >= 4:
+                surfaces.setdefault(surface.casefold(), set()).add(f"{kind}:{term_id}")
+
+    problems: list[str] = []
+    lowered, grounded = text.casefold(), grounded_text.casefold()
+    for surface, nodes in sorted(surfaces.items()):
+        if nodes & allowed_nodes or not _mentions(lowered, surface) or _mentions(grounded, surface):
+            continue
+        problems.append(f"'{surface}' ({', '.join(sorted(nodes))}) is not in any chain")
     allowed_numbers = _measured_numbers(views, state)
     for value, unit in NUMBER_WITH_UNIT.findall(text):
         number = float(value) * (10 if unit == "cm" else 1)
         if not any(abs(number - allowed) <= 0.5 for allowed in allowed_numbers):
             problems.append(f"'{value} {unit}' matches no measured value")
     return sorted(set(problems))
+
+
+def _mentions(text: str, surface: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(surface)}(?![\w-])", text) is not None
 
 
 def _measured_numbers(views: list[ChainView], state: CaseState) -> set[float]:

@@ -59,12 +59,16 @@ def summary_reply(prompt: str, invent: bool) -> dict:
     return {"think": think, "conclusion": conclusion}
 
 
-def make_responder(invent_in_summary: bool = False):
+def make_responder(invent_in_summary: bool = False, hallucinate_first_chain: bool = False):
     def responder(body: dict):
         name = body.get("response_format", {}).get("json_schema", {}).get("name", "")
         prompt = body["messages"][-1]["content"]
         if name == "DraftChain":
-            return draft_chain(prompt)
+            draft = draft_chain(prompt)
+            if hallucinate_first_chain and "REPAIR (JSON)" not in prompt and draft["steps"]:
+                # A size the report never states: the calibrator must catch it and ask for a repair.
+                draft["steps"][0]["cites"] = [{"fact_id": "rep-L9.max_diameter_mm", "value": "99"}]
+            return draft
         if name == "SummaryReply":
             return summary_reply(prompt, invent_in_summary)
         return "unexpected schema " + name
@@ -78,13 +82,15 @@ def llm_config(url: str) -> EngineConfig:
 
 @pytest.mark.shared_data
 def test_llm_reasoner_and_summarizer_end_to_end(shared_data, fake_llm):  # noqa: F811
-    fake_llm.responder = make_responder()
+    fake_llm.responder = make_responder(hallucinate_first_chain=True)
     ctx = build_context(llm_config(fake_llm.url))
     result = run_case(real_case(shared_data, "pancreas_pdac_01.txt"), ctx)
 
     assert result.samples, result.rejects
     schemas = {r.get("response_format", {}).get("json_schema", {}).get("name") for r in fake_llm.requests}
     assert {"DraftChain", "SummaryReply"} <= schemas
+    assert any("REPAIR (JSON)" in r["messages"][-1]["content"] for r in fake_llm.requests)
+    assert result.repairs >= 1
     agents = {a.agent: a for a in result.samples[0].provenance.agents}
     assert agents["summarizer"].backend == "llm"
     assert agents["summarizer"].model
