@@ -5,10 +5,10 @@ Reads ``state.chains`` (accepted chains from the calibrator), ``state.report``,
 
 1. stages the organ by the KG's AJCC 8 rules over ``engine.staging_facts`` facts
    (radiology and pathology together, pathology winning where both state a fact);
-2. compares the chain with the pathology report, which is ground truth: a
+2. compares the chain with the pathology report, which is ground truth. A
    malignancy, histology, T or N disagreement goes back to the reasoner through
    ``repair_chain(..., strategy="pathology_feedback")``, at most
-   ``config.repair_rounds`` times; what repair cannot resolve becomes
+   ``config.repair_rounds`` times. What repair cannot resolve becomes
    ``Chain.discordance`` entries and a ``pathology_discordance`` flag;
 3. appends the pathology-level steps P1.. (behaviour, histology, T, N, M), each a KG edge.
 

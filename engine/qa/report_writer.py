@@ -3,8 +3,9 @@
 The llm backend sends the chains, imaging measurements and pathology facts with
 the ``summarizer`` prompt and requests ``{"think": ..., "conclusion": ...}``.
 Its text is accepted only when every KG finding, impression or endpoint it names
-is in a chain and every size or volume it states is a measured value; otherwise
-the rules text is used and a ``hallucinated_finding`` flag says why.
+is in a chain (or in the rules report built from the chains) and every size or
+volume it states is a measured value. Otherwise the rules text is used, and a
+``hallucinated_finding`` flag lists the unsupported statements.
 """
 
 from __future__ import annotations
