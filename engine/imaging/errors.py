@@ -27,8 +27,11 @@ class ImagingError(ValueError):
 
     def _render(self) -> str:
         case = f"case {self.case_id!r}: " if self.case_id else ""
-        file = f" [file {self.file}]" if self.file else ""
-        return f"{case}{self.message}{file} (rule {self.reason_code})"
+        where = [f"file {self.file}"] if self.file else []
+        if self.field:
+            where.append(f"field {self.field}")
+        location = f" [{', '.join(where)}]" if where else ""
+        return f"{case}{self.message}{location} (rule {self.reason_code})"
 
     def with_case(self, case_id: str) -> ImagingError:
         """Return the same error naming ``case_id`` when it names no case yet."""

@@ -155,3 +155,19 @@ def test_dicom_garbage_file_rejected(dicom_copy):
     victim.write_bytes(victim.read_bytes()[:400])
 
     assert _reason(dicom_copy).reason_code == "corrupt_file"
+
+
+def test_rejection_message_names_case_file_and_field(tmp_path, synthetic):
+    four_d = np.stack([synthetic.ct(), synthetic.ct()], axis=-1).astype(np.int16)
+    cases = {
+        "4d": write_nifti(four_d, synthetic.affine, tmp_path / "ct4d.nii.gz"),
+        "normalized": write_nifti((synthetic.ct() > 0).astype(np.float32), synthetic.affine, tmp_path / "norm.nii.gz"),
+        "extension": tmp_path / "ct.txt",
+    }
+    cases["extension"].write_bytes(b"not a CT")
+    for name, path in cases.items():
+        error = _reason(path, f"case-{name}")
+        assert error.field, name
+        assert f"case 'case-{name}'" in str(error)
+        assert f"file {path}" in str(error)
+        assert f"field {error.field}" in str(error)
