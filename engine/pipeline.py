@@ -131,7 +131,7 @@ def run_case(case: CaseInput, ctx: EngineContext, *, split: str | None = None) -
 
     result = CaseResult(
         case_id=case.case_id, input_hash=input_hash, samples=list(state.samples), rejects=_stamped(state.rejects, input_hash),
-        chains=list(state.chains), flags=_unique_flags(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
+        chains=_all_chains(state), flags=_unique_flags(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
         repairs=sum(len(c.repairs) for c in state.chains), seconds=time.monotonic() - started,
     )
     logger.info("case %r: %d samples, %d organ rejects, %d repairs in %.1f s", case.case_id, len(result.samples), len(result.rejects), result.repairs, result.seconds)
@@ -174,10 +174,16 @@ def _known_code(code: str) -> str:
 def _rejected(case, ctx, state: CaseState, input_hash, started, usage_before, reject: RejectRecord) -> CaseResult:
     logger.info("case %r rejected by %s: %s", case.case_id, reject.agent, reject.reason_code)
     return CaseResult(
-        case_id=case.case_id, input_hash=input_hash, samples=[], rejects=_stamped([*state.rejects, reject], input_hash), chains=list(state.chains),
+        case_id=case.case_id, input_hash=input_hash, samples=[], rejects=_stamped([*state.rejects, reject], input_hash), chains=_all_chains(state),
         flags=_unique_flags(state.flags), usage=_case_usage(ctx, case.case_id, usage_before),
         repairs=sum(len(c.repairs) for c in state.chains), seconds=time.monotonic() - started,
     )
+
+
+def _all_chains(state: CaseState) -> list[Chain]:
+    """Return the accepted chains, then the calibrator's rejected ones (``status == "rejected"``) for audit."""
+    rejected = [c for c in state.extras.get("rejected_chains", ()) if c.chain_id not in {a.chain_id for a in state.chains}]
+    return [*state.chains, *rejected]
 
 
 def _stamped(rejects, input_hash: str) -> list[RejectRecord]:
