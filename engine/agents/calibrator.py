@@ -81,11 +81,12 @@ def calibrate_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple
     """
     failures = all_failures(chain, state, ctx)
     previous: RepairStrategy | None = None
+    hints = RepairHints()
     for _ in range(ctx.config.repair_rounds):
         if not failures:
             return chain, failures
         strategy = repair.choose_strategy(failures, chain, _report_flags(state), previous)
-        chain, failures = _repair_round(chain, failures, state, ctx, strategy, None)
+        chain, failures, hints = _repair_round(chain, failures, state, ctx, strategy, None, hints)
         previous = strategy
     if not failures:
         return chain, failures
@@ -99,21 +100,22 @@ def repair_chain(chain: Chain, failures: list[CheckFailure], state: CaseState, c
     ``state.pathology`` when ``truth`` is None. The record's ``resolved`` is True
     when the new chain passes every check.
     """
-    return _repair_round(chain, failures, state, ctx, strategy, truth)[0]
+    return _repair_round(chain, failures, state, ctx, strategy, truth, RepairHints())[0]
 
 
-def _repair_round(chain, failures, state, ctx, strategy, truth) -> tuple[Chain, list[CheckFailure]]:
+def _repair_round(chain, failures, state, ctx, strategy, truth, earlier: RepairHints) -> tuple[Chain, list[CheckFailure], RepairHints]:
+    """Re-reason with this round's hints on top of the earlier rounds' hints; return the chain, its failures and the hints."""
     from engine.agents.reasoner import reason_organ
 
     round_number = len(chain.repairs) + 1
     data = _check_input(chain, state, ctx)
-    hints = _hints(strategy, chain, data, failures, round_number, state, truth)
+    hints = earlier.then(_hints(strategy, chain, data, failures, round_number, state, truth))
     lesion_id = None if chain.normal else next((i for i in chain.lesion_ids if _is_report_lesion(state, i)), None)
     repaired = reason_organ(chain.organ, state, ctx, hints, lesion_id=lesion_id)
     after = all_failures(repaired, state, ctx)
     record = RepairRecord(round=round_number, strategy=strategy, failed_checks=tuple(failures), note=_note(strategy, hints, chain, repaired), resolved=not after)
     logger.info("case %s chain %s: repair round %d (%s) %s", chain.case_id, chain.chain_id, round_number, strategy, "resolved it" if not after else f"left {len(after)} failures")
-    return repaired.model_copy(update={"repairs": chain.repairs + (record,)}), after
+    return repaired.model_copy(update={"repairs": chain.repairs + (record,)}), after, hints
 
 
 def _hints(strategy, chain, data, failures, round_number, state, truth) -> RepairHints:

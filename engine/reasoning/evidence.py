@@ -134,7 +134,7 @@ def _report_facts(report: ReportFeatures, kgs: dict) -> list[Fact]:
 
 def lesion_facts(lesion: LesionFinding, kg) -> list[Fact]:
     """Return the facts of one report lesion, each with the KG node its value names."""
-    values: list[tuple[str, str, str | None]] = []
+    values: list[tuple[str, str, str | None]] = [("organ", lesion.organ, "organ")]
     for sub in lesion.subregions:
         values.append(("subregions", sub, "subregion"))
     if lesion.density:
@@ -163,6 +163,8 @@ def lesion_facts(lesion: LesionFinding, kg) -> list[Fact]:
             term = kg.resolve(value, kind)
             node = term.node_id if term is not None else None
         span = find_span(lesion.evidence, name, value, kg)
+        if name == "organ" and span is None:
+            span = find_span(lesion.evidence, "lesion", value, kg)
         facts.append(Fact(EvidenceRef(kind="report", ref_id=lesion.finding_id, field=name, value=value, span=span), lesion.organ, node))
     return facts
 

@@ -40,6 +40,26 @@ class RepairHints:
     round: int = 0
     """Repair round these hints belong to; 0 is the first reasoning pass."""
 
+    strategy: str | None = None
+    """Repair strategy of the round (expand_region, suspected_causes, reextract, pathology_feedback)."""
+
+    def then(self, later: RepairHints) -> RepairHints:
+        """Combine these hints with a later round's, so a repair keeps what earlier rounds found.
+
+        The later round's strategy, round number and failures win. Neighbour
+        features add up, and the other hints come from the later round when it sets them.
+        """
+        extra = self.extra_features + tuple(ref for ref in later.extra_features if ref not in self.extra_features)
+        return RepairHints(
+            extra_features=extra,
+            suspected_causes=later.suspected_causes or self.suspected_causes,
+            failed_checks=later.failed_checks,
+            pathology_truth=later.pathology_truth or self.pathology_truth,
+            preferred_section=later.preferred_section or self.preferred_section,
+            round=later.round,
+            strategy=later.strategy,
+        )
+
     @property
     def failed_codes(self) -> frozenset[str]:
         """Reason codes of ``failed_checks``."""

@@ -98,12 +98,15 @@ def choose_impression(
     named: str | None,
     suspected: tuple[str, ...] = (),
     histology: str | None = None,
+    causes_only: bool = False,
 ) -> str | None:
     """Pick the impression a lesion's chain concludes with.
 
     Pathology histology wins, then the first suspected cause that the findings
     support without contradiction, then the impression the report names, then
-    the top of the KG differential. Returns an impression node id or None.
+    the top of the KG differential. With ``causes_only`` (a suspected-causes
+    round) no suspected cause fitting means no impression, so the chain keeps
+    its findings only. Returns an impression node id or None.
     """
     if histology:
         matching = _impressions_with_histology(kg, histology)
@@ -113,6 +116,8 @@ def choose_impression(
         node = impression_node(kg, cause)
         if node and supporting_edges(kg, findings, node) and not contradicting_edges(kg, findings, node):
             return node
+    if causes_only:
+        return None
     if named:
         return named
     ranked = kg.differential([local_id(f) for f in findings])

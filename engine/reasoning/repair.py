@@ -11,23 +11,26 @@ from engine.reasoning.evidence import FactIndex
 from engine.reasoning.hints import PathologyTruth, RepairHints
 from kg import OrganKG
 
-EXPAND_CODES = frozenset({"hallucinated_finding", "imaging_text_mismatch", "implausible_size", "stage_mismatch"})
 CAUSE_CODES = frozenset({"contradicted_impression", "unsupported_impression", "kg_contradiction"})
 
 
 def choose_strategy(failures: Sequence[CheckFailure], chain: Chain, flags: Sequence[Flag], previous: RepairStrategy | None = None) -> RepairStrategy:
-    """Pick the strategy for the first failure; switch to the other one when the previous round used it."""
-    first = failures[0]
+    """Pick the strategy that the failures call for, in failure order, preferring one the previous round did not use.
+
+    A located lesion that fails while the extractor flagged an inconsistent
+    location is re-read first (reextract).
+    """
     location_failure = any(f.code in ("hallucinated_finding", "imaging_text_mismatch") and _is_location_step(chain, f.step_id) for f in failures)
     if location_failure and any(flag.code == "inconsistent_location" for flag in flags) and previous != "reextract":
         return "reextract"
-    if first.code in CAUSE_CODES or (first.code == "kg_edge_missing" and _step_level(chain, first.step_id) == "impression"):
-        strategy: RepairStrategy = "suspected_causes"
-    else:
-        strategy = "expand_region"
-    if strategy == previous:
-        strategy = "suspected_causes" if strategy == "expand_region" else "expand_region"
-    return strategy
+    wanted = list(dict.fromkeys(_strategy_for(chain, failure) for failure in failures))
+    return next((s for s in wanted if s != previous), wanted[0])
+
+
+def _strategy_for(chain: Chain, failure: CheckFailure) -> RepairStrategy:
+    if failure.code in CAUSE_CODES or (failure.code == "kg_edge_missing" and _step_level(chain, failure.step_id) == "impression"):
+        return "suspected_causes"
+    return "expand_region"
 
 
 def _step_level(chain: Chain, step_id: str | None) -> str | None:
@@ -49,7 +52,7 @@ def expand_region_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures: S
             extra.append(fact.ref)
         elif fact.source in ("vessel", "invasion") and fact.ref.value in neighbours:
             extra.append(fact.ref)
-    return RepairHints(extra_features=tuple(extra), failed_checks=tuple(failures), round=round_number)
+    return RepairHints(extra_features=tuple(extra), failed_checks=tuple(failures), round=round_number, strategy="expand_region")
 
 
 def _totalseg_name(kg: OrganKG, structure: str) -> str:
@@ -62,14 +65,14 @@ def suspected_causes_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures
     findings = sorted(n for n in grounded if n.startswith("finding:"))
     failed = f"impression:{chain.impression_id}" if chain.impression_id else None
     causes = kg_paths.differential_causes(kg, findings, exclude=failed)
-    return RepairHints(suspected_causes=causes, failed_checks=tuple(failures), round=round_number)
+    return RepairHints(suspected_causes=causes, failed_checks=tuple(failures), round=round_number, strategy="suspected_causes")
 
 
 def reextract_hints(failures: Sequence[CheckFailure], round_number: int) -> RepairHints:
     """Hints that make the reasoner re-read locations from the findings section only."""
-    return RepairHints(failed_checks=tuple(failures), round=round_number, preferred_section="findings")
+    return RepairHints(failed_checks=tuple(failures), round=round_number, preferred_section="findings", strategy="reextract")
 
 
 def pathology_hints(truth: PathologyTruth, failures: Sequence[CheckFailure], round_number: int) -> RepairHints:
     """Hints carrying the pathology report's histology and stage."""
-    return RepairHints(pathology_truth=truth, failed_checks=tuple(failures), round=round_number)
+    return RepairHints(pathology_truth=truth, failed_checks=tuple(failures), round=round_number, strategy="pathology_feedback")

@@ -75,7 +75,8 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
 
     named = kg_paths.impression_node(kg, target.lesion.impression_id)
     truth = hints.pathology_truth
-    impression = kg_paths.choose_impression(kg, finding_nodes, named, hints.suspected_causes, truth.histology if truth else None)
+    causes_only = hints.strategy == "suspected_causes"
+    impression = kg_paths.choose_impression(kg, finding_nodes, named, hints.suspected_causes, truth.histology if truth else None, causes_only)
     stage = None
     if impression is not None:
         _impression_steps(builder, finding_steps, impression, phraser, certainty)
@@ -119,6 +120,7 @@ def _finding_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex,
 def _location_steps(builder, target, index, facts, phraser, certainty, hints) -> list[ReasoningStep]:
     kg = builder.kg
     regions = [f for f in facts if f.ref.field == "subregions" and f.node]
+    organ_fact = next((f for f in facts if f.ref.field == "organ"), None)
     if hints.preferred_section:
         preferred = [f for f in regions if f.ref.span is not None and f.ref.span.section == hints.preferred_section]
         regions = preferred or regions
@@ -130,7 +132,7 @@ def _location_steps(builder, target, index, facts, phraser, certainty, hints) ->
     shared = ([size.ref] if size else []) + imaging + organ_box + extra
 
     steps = []
-    for fact in regions or [None]:
+    for fact in regions or [organ_fact]:
         region = fact.node if fact else kg_paths.organ_node(kg)
         edge = kg_paths.location_edge(kg, region)
         if edge is None:

@@ -81,7 +81,7 @@ def test_unrepairable_chain_is_rejected_with_last_code(make_state, make_ctx):
     assert all(c.organ != "pancreas" for c in calibrated.chains)
     rejected = _pancreas(calibrated.extras["rejected_chains"])
     assert (rejected.status, rejected.reject_code) == ("rejected", "imaging_text_mismatch")
-    assert [r.strategy for r in rejected.repairs] == ["expand_region", "suspected_causes"]
+    assert [r.strategy for r in rejected.repairs] == ["expand_region", "expand_region"]
     assert not any(r.resolved for r in rejected.repairs)
     record = next(r for r in calibrated.rejects if r.organ == "pancreas")
     assert (record.agent, record.reason_code) == ("calibrator", "imaging_text_mismatch")
@@ -142,3 +142,52 @@ def test_pathology_feedback_round_follows_histology(make_state, make_ctx):
     assert after.repairs[-1].strategy == "pathology_feedback"
     assert after.repairs[-1].resolved
     assert calibrator.check_chain(after, state, ctx) == []
+
+
+def test_unsupported_impression_takes_differential(make_state, make_ctx):
+    text = "FINDINGS: Hypodense mass in the pancreatic tail measuring 20 mm.\nIMPRESSION: Pancreatic neuroendocrine tumour."
+    ctx = make_ctx()
+    state = reasoner.run(make_state(text), ctx)
+    before = _pancreas(state.chains)
+    assert before.impression_id == "pnet"
+    assert [f.code for f in calibrator.check_chain(before, state, ctx)] == ["unsupported_impression"]
+
+    after = _pancreas(calibrator.run(state, ctx).chains)
+
+    assert after.status == "accepted"
+    assert after.impression_id == "pdac"
+    assert [s.triplet.subject for s in after.steps if s.level == "impression"] == ["finding:hypodense"]
+    assert after.repairs[0].strategy == "suspected_causes"
+
+
+def test_unsupported_impression_without_differential_keeps_findings(make_state, make_ctx):
+    text = "FINDINGS: Mass in the pancreatic tail measuring 20 mm.\nIMPRESSION: Pancreatic neuroendocrine tumour."
+    ctx = make_ctx()
+    state = reasoner.run(make_state(text), ctx)
+    before = _pancreas(state.chains)
+    assert before.impression_id == "pnet"
+    assert [f.code for f in calibrator.check_chain(before, state, ctx)] == ["unsupported_impression"]
+
+    after = _pancreas(calibrator.run(state, ctx).chains)
+
+    assert after.status == "accepted"
+    assert after.impression_id is None
+    assert after.stage is None
+    assert [s.level for s in after.steps] == ["finding"]
+    assert after.steps == before.steps[:1]
+    assert after.repairs[0].strategy == "suspected_causes"
+    assert "impression pnet -> None" in after.repairs[0].note
+
+
+def test_mixed_failures_try_both_strategies(make_state, make_ctx):
+    ctx = make_ctx(repair_rounds=2)
+    imaging = _imaging((0.45, 0.45, 0.45, 0.55, 0.55, 0.55), pancreas_present=False)
+    state = reasoner.run(make_state(WELL_DEFINED_REPORT, imaging=imaging), ctx)
+    before = _pancreas(state.chains)
+    assert [f.code for f in calibrator.check_chain(before, state, ctx)] == ["contradicted_impression", "imaging_text_mismatch"]
+
+    rejected = _pancreas(calibrator.run(state, ctx).extras["rejected_chains"])
+
+    assert [r.strategy for r in rejected.repairs] == ["suspected_causes", "expand_region"]
+    assert rejected.reject_code == "imaging_text_mismatch"
+    assert rejected.impression_id == "pnet"

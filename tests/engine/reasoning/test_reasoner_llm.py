@@ -124,7 +124,7 @@ def test_persistent_hallucination_is_rejected(make_state, make_ctx, fake_llm):
     assert calibrated.chains == ()
     rejected = calibrated.extras["rejected_chains"][0]
     assert (rejected.status, rejected.reject_code) == ("rejected", "hallucinated_finding")
-    assert [r.strategy for r in rejected.repairs] == ["expand_region", "suspected_causes"]
+    assert [r.strategy for r in rejected.repairs] == ["expand_region", "expand_region"]
     assert len(fake_llm.requests) == 3
     record = calibrated.rejects[0]
     assert (record.agent, record.reason_code, record.organ) == ("calibrator", "hallucinated_finding", "pancreas")

@@ -1,0 +1,81 @@
+"""Reasoner and calibrator over the 32 real report texts, extracted by the real rules extractor."""
+
+from __future__ import annotations
+
+import pytest
+
+from data_contracts import REASON_CODES, CaseInput
+from engine.agents import calibrator, reasoner
+from engine.state import CaseState
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture(scope="module")
+def calibrated_cases(shared_data, kgs, make_ctx_module):
+    from engine.extraction import extract_report
+
+    ctx = make_ctx_module
+    cases = {}
+    for path in sorted((shared_data / "reports").glob("*.txt")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        case_id = path.stem
+        state = CaseState(case=CaseInput(case_id=case_id, ct_path=f"/data/{case_id}/ct.nii.gz"), report=extract_report(text, case_id, kgs))
+        reasoned = reasoner.run(state, ctx)
+        cases[case_id] = (reasoned, calibrator.run(reasoned, ctx))
+    return ctx, cases
+
+
+@pytest.fixture(scope="module")
+def make_ctx_module(kgs):
+    from engine.config import EngineConfig
+    from engine.state import EngineContext
+    from kg import kg_version
+
+    return EngineContext(config=EngineConfig(), kgs=kgs, kg_version=kg_version(kgs), engine_version="test")
+
+
+def test_every_report_is_reasoned(calibrated_cases):
+    _, cases = calibrated_cases
+
+    assert len(cases) == 32
+    assert sum(len(after.chains) for _, after in cases.values()) > 32
+
+
+def test_accepted_chains_pass_all_checks(calibrated_cases, kgs):
+    ctx, cases = calibrated_cases
+    for case_id, (_, after) in cases.items():
+        for chain in after.chains:
+            assert chain.status == "accepted", chain.chain_id
+            assert calibrator.check_chain(chain, after, ctx) == [], chain.chain_id
+            for step in chain.steps:
+                assert kgs[chain.organ].find_edge(step.triplet.subject, step.triplet.predicate, step.triplet.object), (case_id, step)
+
+
+def test_every_chain_is_accepted_or_rejected(calibrated_cases):
+    _, cases = calibrated_cases
+    for case_id, (before, after) in cases.items():
+        rejected = after.extras["rejected_chains"]
+        assert len(after.chains) + len(rejected) == len(before.chains), case_id
+        for chain in rejected:
+            assert chain.reject_code in REASON_CODES
+        assert len([r for r in after.rejects if r.agent == "calibrator"]) == len(rejected)
+
+
+def test_normal_report_gives_normal_chains(calibrated_cases):
+    _, cases = calibrated_cases
+    _, after = cases["normal_ct_01"]
+
+    assert after.chains
+    assert all(chain.normal for chain in after.chains)
+    assert {chain.organ for chain in after.chains} == {"liver", "pancreas", "stomach", "colon", "esophagus"}
+
+
+def test_pdac_report_chain_is_staged(calibrated_cases):
+    _, cases = calibrated_cases
+    _, after = cases["pancreas_pdac_05"]
+    chain = next(c for c in after.chains if c.organ == "pancreas" and c.impression_id == "pdac")
+
+    assert chain.stage is not None
+    assert chain.stage.T == "T2"
+    assert any(step.triplet.object == "stage:T2" for step in chain.steps)
