@@ -25,11 +25,11 @@ _MONTH = (
     r"(?i:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
 )
-_CAPITALIZED = r"[A-Z][a-z][A-Za-z'\-]*"
+_CAPITALIZED = r"[A-Z](?:'[A-Z])?[a-z][A-Za-z'\-]*"
 _NAME_WORDS = rf"{_CAPITALIZED}(?:\s+(?:[A-Z]\.\s*)?{_CAPITALIZED}){{0,2}}"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Doctor)"
 # After a label, also accept upper-case names ("SMITH, JOHN"); words are joined by single spaces only.
-_LABELLED_NAME = rf"(?:{_CAPITALIZED}(?:,? (?:[A-Z]\. ?)?{_CAPITALIZED}){{0,3}}|[A-Z]{{2,}}(?:,? [A-Z]{{2,}}){{1,2}})"
+_LABELLED_NAME = rf"(?:{_CAPITALIZED}(?:,? (?:[A-Z]\. ?)?{_CAPITALIZED}){{0,3}}|[A-Z]{{2,}}(?:,? [A-Z]{{2,}}){{1,2}}(?: [A-Z]\b\.?)?)"
 _NAME_LABEL = (
     r"(?i:patient(?:'s)?\s+name|patient|name|pt|referring\s+(?:physician|doctor)|physician|radiologist|pathologist"
     r"|surgeon|attending|(?:electronically\s+)?signed(?:\s+out)?\s+by|reported\s+by|dictated\s+by|reviewed\s+by)"
@@ -46,7 +46,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), 0),
     ("NAME", re.compile(rf"\b{_TITLE}\.?\s+({_NAME_WORDS})"), 1),
     ("NAME", re.compile(rf"\b{_NAME_LABEL}[ \t]*[:：][ \t]*(?:{_TITLE}\.?[ \t]+)?({_LABELLED_NAME})"), 1),
-    ("NAME", re.compile(r"(?:姓名|患者|病人|报告医师|审核医师|医师|医生)\s*[:：]\s*([\u4e00-\u9fff]{2,4})"), 1),
+    ("NAME", re.compile(r"(?:姓\s*名|患者|病人|报告医师|审核医师|医师|医生)\s*[:：]\s*([\u4e00-\u9fff]{2,4})"), 1),
     ("ADDRESS", re.compile(r"(?i:\baddress|住址|地址)[ \t]*[:：][ \t]*([^\n]+)"), 1),
     ("ADDRESS", re.compile(
         rf"\b\d{{1,5}}\s+(?:[A-Z][a-z]+\.?\s+){{1,4}}{_STREET}\b\.?(?:,\s*(?:Apt|Suite|Unit)\.?\s*\w+)?"
@@ -64,7 +64,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("PHONE", re.compile(r"(?<![\w.])(?:\+\d{1,3}[ \t.-]?)?\(?\d{3}\)?[ \t.-]\d{3}[ \t.-]\d{4}\b"), 0),
     ("PHONE", re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), 0),
     ("ID", re.compile(rf"\b{_ID_LABEL}[ \t]*(?:#|No\.?|number)?[ \t]*[:：#]?[ \t]*([A-Za-z]{{0,4}}[-]?\d[\dA-Za-z\-/]{{2,}})"), 1),
-    ("ID", re.compile(r"(?:住院号|门诊号|病理号|检查号|ID号)\s*[:：]?\s*([A-Za-z]{0,4}\d[\dA-Za-z\-]{2,})"), 1),
+    ("ID", re.compile(r"(?:住院号|门诊号|病理号|检查号|病案号|影像号|登记号|CT号|MR号|ID号)\s*[:：]?\s*([A-Za-z]{0,4}\d[\dA-Za-z\-]{2,})"), 1),
     ("ID", re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), 0),
     ("ID", re.compile(r"\b[A-Z]{1,3}\d{2,4}-\d{3,}\b"), 0),
     ("ID", re.compile(r"(?<![\d.])\d{7,}(?![\d.])"), 0),

@@ -134,3 +134,19 @@ def test_local_provider_gets_original_text(tmp_path, fake_llm):
     client.structured("summarizer", backend, [{"role": "user", "content": REPORT}], Summary, case_id="case-1", prompt_hash="h")
 
     assert "John Smith" in fake_llm.user_texts()[0]
+
+
+HEADER_LEAKS = [
+    ("姓 名: 欧阳小明  住院号: 00123456  CT号: CT2207010023", ["欧阳小明", "00123456", "2207010023"]),
+    ("姓　名：张三  病案号：BA778812  影像号：YX20220701", ["张三", "BA778812", "20220701"]),
+    ("Patient Name: DOE, JANE A   MRN: 00482913", ["DOE", "JANE", " A ", "00482913"]),
+    ("Name: O'Brien, Patrick  DOB: 1956-04-12", ["O'Brien", "Patrick", "1956"]),
+]
+
+
+@pytest.mark.parametrize(("header", "identifiers"), HEADER_LEAKS)
+def test_report_header_identifiers_removed(header, identifiers):
+    result = deidentify(header + "\nFINDINGS: 2.4 x 3.1 cm mass in segment 7, pT3N1M0, T12 intact.")
+    for identifier in identifiers:
+        assert identifier not in result.text, result.text
+    assert "2.4 x 3.1 cm mass in segment 7, pT3N1M0, T12 intact." in result.text
