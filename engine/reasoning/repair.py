@@ -23,8 +23,8 @@ def choose_strategy(failures: Sequence[CheckFailure], chain: Chain, flags: Seque
     location_failure = any(f.code in ("hallucinated_finding", "imaging_text_mismatch") and _is_location_step(chain, f.step_id) for f in failures)
     if location_failure and any(flag.code == "inconsistent_location" for flag in flags) and previous != "reextract":
         return "reextract"
-    wanted = list(dict.fromkeys(_strategy_for(chain, failure) for failure in failures))
-    return next((s for s in wanted if s != previous), wanted[0])
+    candidates = list(dict.fromkeys(_strategy_for(chain, failure) for failure in failures))
+    return next((s for s in candidates if s != previous), candidates[0])
 
 
 def _strategy_for(chain: Chain, failure: CheckFailure) -> RepairStrategy:
