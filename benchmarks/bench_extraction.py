@@ -1,7 +1,7 @@
-"""Rules-backend extraction speed over the real reports in ../shared/data/reports.
+"""Rules-backend extraction speed over the real report texts kept beside the project.
 
-The first pass (medspacy import and pipeline build, about 6 s) is timed apart from
-the steady rate, which repeats the whole report set.
+The first call (medspacy import and pipeline build) is timed apart from the steady
+rate, which repeats the whole report set.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Staging facts for ``OrganKG.stage`` from extracted report and pathology features.
 
 Pure and deterministic, so the calibrator can reuse them. Pathology facts win over
-report (CT) facts: a measured specimen beats an imaging estimate. A stage that the
-pathology report states is never copied; it is compared with the AJCC 8 stage the KG
-rules compute, and a disagreement under another edition is flagged.
+report (CT) facts, because a measured specimen beats an imaging estimate. A stage that
+the pathology report states is never copied. It is compared with the AJCC 8 stage that
+the KG rules compute, and a disagreement under another edition is flagged.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
 
 
 def _is_primary(lesion: LesionFinding, kg: Any) -> bool:
-    """A current, stated lesion whose impression is a malignant primary tumour of the organ (or unnamed)."""
+    """Return True for a current, stated lesion whose impression is a malignant primary tumour of the organ."""
     if lesion.negated or lesion.historical or kg is None:
         return False
     if lesion.impression_id is None:

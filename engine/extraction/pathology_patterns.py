@@ -1,8 +1,8 @@
 """Regular expressions of the pathology rules backend, including common OCR misreadings.
 
-Scanned pathology reports read "0" as "O", "1" as "l" or "I", and "cm" as "em" or
-"ern"; the patterns accept those forms where a clean form would be ambiguous
-otherwise.
+OCR of scanned pathology reports turns "0" into "O", "1" into "l" or "I", and "cm"
+into "em" or "ern". The patterns accept those forms where the context keeps them
+unambiguous.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Validation every extractor backend passes: KG vocabulary, exact evidence spans, plausible sizes.
 
 The rules backend and the llm backend run through the same checks, so a model's
-answer is never stored unchecked. Problems become flags on the features; a
+output is never stored unchecked. Problems become flags on the features; a
 vocabulary value that is not a KG term is removed (set to None or dropped) so it
 never reaches a chain.
 """

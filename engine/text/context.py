@@ -25,8 +25,8 @@ PROBABLE = "PROBABLE_EXISTENCE"
 HISTORICAL = "HISTORICAL"
 HYPOTHETICAL = "HYPOTHETICAL"
 
-# (literal, category, direction). Directions follow ConText: FORWARD modifies what
-# follows the cue, BACKWARD what precedes it, TERMINATE ends a cue's scope.
+# Each rule is (literal, category, direction). A FORWARD cue modifies what follows it,
+# a BACKWARD cue what precedes it, and a TERMINATE cue ends another cue's scope.
 EXTRA_CONTEXT_RULES: tuple[tuple[str, str, str], ...] = (
     ("cannot be excluded", POSSIBLE, "BACKWARD"),
     ("cannot be entirely excluded", POSSIBLE, "BACKWARD"),
