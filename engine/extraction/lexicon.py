@@ -124,6 +124,8 @@ def _build_cached(key: tuple, box: _KGBox) -> Lexicon:
                 if kind == "impression" and re.search(r" (?:carcinoma|cancer)$", form):
                     _add(lexicon, re.sub(r" (?:carcinoma|cancer)$", " ca", form), reading)
     _compile(lexicon)
+    # The cached lexicon is shared by every thread; a plain dict cannot grow on a missed lookup.
+    lexicon.readings = {key: list(readings) for key, readings in lexicon.readings.items()}
     return lexicon
 
 

@@ -17,7 +17,7 @@ from data_contracts.pathology import PathologyFeatures
 from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
 from engine.extraction.lexicon import Lexicon, build_lexicon
-from engine.extraction.pathology_context import invasion_flags, margin_status, tumor_deposits
+from engine.extraction.pathology_context import context_mentions, invasion_flags, margin_status, tumor_deposits
 from engine.extraction.pathology_stage import stated_stage
 from engine.text.sections import Section, split_sections
 from engine.text.sizes import find_sizes
@@ -41,9 +41,10 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     values["tumor_count"] = _tumor_count(text, sections, found)
     values["tumor_size_mm"] = _tumor_size(text, sections, found)
     values.update(_nodes(text, sections, found))
-    values["margins"] = margin_status(text, sections, found)
-    values.update(invasion_flags(text, sections, found))
-    values["tumor_deposits"] = tumor_deposits(text, sections, found)
+    mentions = context_mentions(text)
+    values["margins"] = margin_status(text, mentions, sections, found)
+    values.update(invasion_flags(text, mentions, sections, found))
+    values["tumor_deposits"] = tumor_deposits(text, mentions, sections, found)
     stage = stated_stage(text)
     values["stated_stage"] = stage
     values["distant_metastasis"] = _distant_metastasis(stage)

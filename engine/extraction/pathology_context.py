@@ -6,7 +6,7 @@ import re
 
 from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
-from engine.text.context import analyse
+from engine.text.context import Mention, analyse
 
 _TARGETS = (
     ("margin", "MARGIN"), ("margins", "MARGIN"), ("resection margin", "MARGIN"), ("resection margins", "MARGIN"),
@@ -19,35 +19,31 @@ _TARGETS = (
 )
 _SOURCE = "pathology"
 _NO_DISCRETE_NODULES = re.compile(r"\bno\s+discrete\s+(?:additional\s+)?nodules\b", re.IGNORECASE)
-_cache: dict[int, object] = {}
 
 
-def _mentions(text: str):
-    key = hash(text)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = analyse(text, _TARGETS).mentions
-    return _cache[key]
+def context_mentions(text: str) -> tuple[Mention, ...]:
+    """Return the margin, invasion and tumour deposit mentions of ``text`` with their ConText decisions."""
+    return analyse(text, _TARGETS).mentions
 
 
-def margin_status(text, sections, found) -> str | None:
+def margin_status(text, mentions, sections, found) -> str | None:
     """Return 'positive' when a margin is stated involved (or R1/R2), 'negative' when ConText negates a margin mention."""
     positive = P.MARGIN_POSITIVE.search(text)
     if positive:
         found.append(evidence("margins", text, positive.start(), positive.end(), sections, _SOURCE))
         return "positive"
-    for mention in _mentions(text):
+    for mention in mentions:
         if mention.label == "MARGIN" and mention.negated:
             found.append(evidence("margins", text, mention.start, mention.end, sections, _SOURCE))
             return "negative"
     return None
 
 
-def invasion_flags(text, sections, found) -> dict[str, bool | None]:
+def invasion_flags(text, mentions, sections, found) -> dict[str, bool | None]:
     """Return lymphovascular and perineural invasion: True when stated present, False when only negated mentions exist."""
     result: dict[str, bool | None] = {}
     for label, field in (("LVI", "lymphovascular_invasion"), ("PNI", "perineural_invasion")):
-        result[field] = _presence(text, label, field, sections, found)
+        result[field] = _presence(text, mentions, label, field, sections, found)
     codes = {m.group("axis"): m.group("value") for m in P.LVI_CODE.finditer(text)}
     if "1" in codes.values():
         result["lymphovascular_invasion"] = True
@@ -57,22 +53,22 @@ def invasion_flags(text, sections, found) -> dict[str, bool | None]:
     return result
 
 
-def tumor_deposits(text, sections, found) -> bool | None:
+def tumor_deposits(text, mentions, sections, found) -> bool | None:
     """Return whether tumour deposits (discrete non-nodal pericolonic tumour nodules) are stated present.
 
     "Present in the soft tissue ... No discrete additional nodules" describes direct
     extension, not deposits, so a denial of discrete nodules after the mention wins.
     """
-    present = _presence(text, "DEPOSIT", "tumor_deposits", sections, found)
+    present = _presence(text, mentions, "DEPOSIT", "tumor_deposits", sections, found)
     if present:
-        mention = next(m for m in _mentions(text) if m.label == "DEPOSIT")
+        mention = next(m for m in mentions if m.label == "DEPOSIT")
         if _NO_DISCRETE_NODULES.search(text, mention.end, mention.end + 250):
             return False
     return present
 
 
-def _presence(text, label, field, sections, found) -> bool | None:
-    mentions = [m for m in _mentions(text) if m.label == label]
+def _presence(text, mentions, label, field, sections, found) -> bool | None:
+    mentions = [m for m in mentions if m.label == label]
     for mention in mentions:
         if not mention.negated and P.PRESENT_WORDS.search(text[mention.end : mention.end + 30]) or _present_before(text, mention):
             found.append(evidence(field, text, mention.start, mention.end, sections, _SOURCE))

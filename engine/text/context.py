@@ -7,7 +7,10 @@ ConText rules are extended with cues that radiology and pathology reports use
 ("cannot be excluded", "status post", "is negative", "not identified", "probable").
 
 Importing medspacy takes about 6 s, so the pipeline is built lazily, once per
-process and target rule set, and reused.
+process and target rule set, and reused. spaCy and medspacy do not promise that one
+``Language`` object may process documents in several threads at once, so every call
+of a shared pipeline holds that pipeline's lock. Extraction is CPU-bound Python, so
+under the GIL the lock costs no throughput.
 """
 
 from __future__ import annotations
@@ -122,33 +125,38 @@ class AnalysedText:
 MAX_PIPELINES = 4
 """Pipelines kept per process: one per target rule set (report targets, pathology targets, a few KG versions)."""
 _LOCK = threading.Lock()
-_PIPELINES: dict[tuple[tuple[str, str], ...], object] = {}
+_PIPELINES: dict[tuple[tuple[str, str], ...], tuple[object, threading.Lock]] = {}
 
 
 def analyse(text: str, targets: Iterable[tuple[str, str]]) -> AnalysedText:
     """Find ``targets`` (literal, label) in ``text`` and decide their context with ConText."""
-    nlp = _pipeline(tuple(sorted(set(targets))))
-    doc = nlp(text)
-    sentences = tuple((s.start_char, s.end_char) for s in doc.sents)
-    mentions = tuple(_mention(ent) for ent in doc.ents)
+    nlp, lock = _pipeline(tuple(sorted(set(targets))))
+    with lock:
+        doc = nlp(text)
+        sentences = tuple((s.start_char, s.end_char) for s in doc.sents)
+        mentions = tuple(_mention(ent) for ent in doc.ents)
     return AnalysedText(sentences, mentions)
 
 
-def _pipeline(targets: tuple[tuple[str, str], ...]):
+def _pipeline(targets: tuple[tuple[str, str], ...]) -> tuple[object, threading.Lock]:
     with _LOCK:
-        nlp = _PIPELINES.get(targets)
-        if nlp is None:
-            nlp = _build_pipeline(targets)
+        entry = _PIPELINES.get(targets)
+        if entry is None:
+            entry = (_build_pipeline(targets), threading.Lock())
             if len(_PIPELINES) >= MAX_PIPELINES:
                 _PIPELINES.pop(next(iter(_PIPELINES)))
-            _PIPELINES[targets] = nlp
-        return nlp
+            _PIPELINES[targets] = entry
+        return entry
 
 
 def _build_pipeline(targets: tuple[tuple[str, str], ...]):
     import medspacy
+    from loguru import logger
     from medspacy.context import ConTextRule
     from medspacy.target_matcher import TargetRule
+
+    # PyRuSH logs every token decision at DEBUG through loguru, which prints to stderr by default.
+    logger.disable("PyRuSH")
 
     # PyRuSH, medspacy's default sentencizer, took 85% of the extraction time on the
     # real reports (cProfile, 2-core x86_64), so spaCy's rule sentencizer plus line
