@@ -3,9 +3,9 @@
 For each case the batch computes the resume key (``case_input_hash``), skips
 the case when the ledger already lists that key, and otherwise runs the six
 agents through ``engine.pipeline.run_case``. The samples of all finished cases
-go into one shard, the rejects into one rejects file, and then the ledger
-entry is written, in that order, so that a kill at any point loses at most the
-unfinished batch and never leaves a listed-but-missing file.
+go into one shard and their rejects into one rejects file. The ledger entry is
+written last, so a kill at any point loses at most the unfinished batch, and
+the ledger never lists a file that is not on disk.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from data_contracts import CaseInput, RejectRecord, VQASample
-from engine.config import AGENTS, EngineConfig
+from engine.config import EngineConfig
 from flows.ledger import REJECTS_DIR, BatchEntry, CaseEntry, write_entry
 from flows.shards import shard_id, table_to_parquet_bytes, write_shard
 from flows.storage import Storage
@@ -31,15 +31,11 @@ logger = logging.getLogger(__name__)
 
 _CONTEXTS: dict[str, Any] = {}
 _CONTEXT_LOCK = threading.Lock()
-# NOTE: run_case is not thread-safe for the rules backends: two threads in one process
-# gave IndexError rejects even with one context per thread. Rules-only runs are CPU-bound
-# under the GIL, so this lock costs no speed; llm runs skip it and still risk the race.
-_RULES_RUN_LOCK = threading.Lock()
 
 
 @dataclass
 class BatchSummary:
-    """What a batch did, small enough to return from a task for thousands of batches."""
+    """Counts and tallies of one finished batch, small enough to return from a task for thousands of batches."""
 
     batch_index: int
     batch_id: str | None = None
@@ -70,15 +66,15 @@ class _CaseOutcome:
 
 
 def engine_context(config: EngineConfig) -> Any:
-    """Return the engine context for ``config``, built once per worker thread.
+    """Return the engine context for ``config``, built once per process and shared by its threads.
 
-    One context per thread, because parts of the engine (the spaCy pipeline,
-    usage counters) are not safe to share between threads: sharing one gave
-    IndexError rejects under two Dask worker threads.
+    Sharing matters for llm backends: the context's LLM client owns the
+    ``max_in_flight`` request slots and the token and cost budget, and one
+    client per thread would multiply both by the number of threads.
     """
     from engine.pipeline import build_context
 
-    key = f"{threading.get_ident()}:{config.model_dump_json()}"
+    key = config.model_dump_json()
     with _CONTEXT_LOCK:
         if key not in _CONTEXTS:
             _CONTEXTS[key] = build_context(config)
@@ -143,17 +139,16 @@ def _run_cases(todo: list[CaseInput], hashes: dict[str, str], splits: dict[str, 
 
 
 def run_one_case(case: CaseInput, input_hash: str, split: str | None, ctx: Any, run_id: str | None) -> _CaseOutcome:
-    """Run the agents on one case and check what comes back; never raises for a bad case."""
+    """Run the agents on one case and check the samples that come back.
+
+    An exception from ``run_case`` becomes an ``internal_error`` reject of the
+    case, so one bad case never stops its batch.
+    """
     from engine.pipeline import run_case
 
     outcome = _CaseOutcome(case=case, input_hash=input_hash)
-    uses_llm = any(ctx.config.backend_for(agent).backend == "llm" for agent in AGENTS)
     try:
-        if uses_llm:
-            result = run_case(case, ctx, split=split)
-        else:
-            with _RULES_RUN_LOCK:
-                result = run_case(case, ctx, split=split)
+        result = run_case(case, ctx, split=split)
     except Exception as exc:  # run_case should not raise; a bug in it must still not stop the batch
         logger.exception("case %s: run_case raised", case.case_id)
         outcome.rejects = [_reject(case, input_hash, run_id, "pipeline", "internal_error", f"run_case raised {type(exc).__name__}: {exc}")]

@@ -12,6 +12,14 @@ from data_contracts import SCHEMA_VERSION, EvidenceRef, EvidenceSpan, Provenance
 
 
 @pytest.fixture(scope="session")
+def phantom_cohort(tmp_path_factory) -> Path:
+    """Four phantom cases, generated once per session; returns the case manifest."""
+    from engine.cohort import make_phantom_cohort
+
+    return make_phantom_cohort(4, tmp_path_factory.mktemp("phantom"), seed=3)
+
+
+@pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory) -> str:
     """One Prefect test server for the whole session; returns its API URL for subprocesses."""
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))

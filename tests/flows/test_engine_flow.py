@@ -24,14 +24,6 @@ from flows.validate import validate_dataset
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def phantom_cohort(tmp_path_factory) -> Path:
-    """Four phantom cases, generated once for the module."""
-    from engine.cohort import make_phantom_cohort
-
-    return make_phantom_cohort(4, tmp_path_factory.mktemp("phantom"), seed=3)
-
-
 def _rows(manifest: Path) -> list[dict]:
     import csv
 
@@ -77,8 +69,9 @@ def _bad_corpus(cohort_manifest: Path, folder: Path) -> tuple[Path, dict[str, st
     masks = nib.load(src / "masks.nii.gz")
     data = np.asarray(masks.dataobj)
     nib.save(nib.Nifti1Image(data[:, :, :-3], masks.affine), bad_dir / "short_masks.nii.gz")
+    # A mask moved far off the CT belongs to another scan; a small parallel shift is resampled instead.
     shifted = masks.affine.copy()
-    shifted[:3, 3] += 15.0
+    shifted[:3, 3] += 1000.0
     nib.save(nib.Nifti1Image(data, shifted), bad_dir / "shifted_masks.nii.gz")
     report = (src / "report.txt").read_text(encoding="utf-8")
     (bad_dir / "empty.txt").write_bytes(b"")
@@ -147,6 +140,17 @@ def test_resume_skips_finished_cases(phantom_cohort: Path, tmp_path: Path):
     assert _sample_ids(out) == ids_first
     changed = params.model_copy(update={"config": params.config.model_copy(update={"seed": 7})})
     assert run_engine_inline(changed).cases_skipped == 0
+
+
+def test_case_threads_match_serial_run(phantom_cohort: Path, tmp_path: Path):
+    serial, threaded = tmp_path / "serial", tmp_path / "threaded"
+    run_engine_inline(EngineRunParams(manifest=str(phantom_cohort), out=str(serial), batch_size=4, write_report=False))
+    summary = run_engine_inline(EngineRunParams(manifest=str(phantom_cohort), out=str(threaded), batch_size=4, case_threads=4, write_report=False))
+    rejects = pq.read_table(threaded / "rejects.parquet").to_pylist()
+
+    assert [r for r in rejects if r["reason_code"] == "internal_error"] == []
+    assert summary.samples_total > 0
+    assert _sample_ids(threaded) == _sample_ids(serial)
 
 
 def test_dask_local_cluster_run(phantom_cohort: Path, tmp_path: Path, prefect_api: str):

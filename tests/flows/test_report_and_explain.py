@@ -56,7 +56,9 @@ def test_cli_shards_commands(tmp_path: Path, report_file: Path):
     assert validate.exit_code == 0, validate.output
     assert "valid" in validate.output
     assert "attribute" in stats.output
-    assert sql.exit_code == 0 and sql.output.split()[-1] == "1"
+    assert sql.exit_code == 0, sql.output
+    assert sql.output.split()[-1] == "1"
+    assert report.exit_code == 0, report.output
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert missing.exit_code == 1
     assert json.loads((folder / STATS_NAME).read_text())["cases"]["c1"]["report_path"] == str(report_file)
