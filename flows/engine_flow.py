@@ -10,8 +10,9 @@ sit only where storage I/O can fail; LLM retries live in the LLM client.
 for quick local runs and for tests that kill a run at random points.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Prefect builds the run form and
+# validates parameters from the flow's annotations, and a flow loaded from its
+# entrypoint by ``flow.serve`` cannot resolve them when they are strings.
 import logging
 import time
 import uuid
@@ -35,10 +36,13 @@ from flows.storage import Storage
 FLOW_NAME = "tumorcot-engine"
 logger = logging.getLogger(__name__)
 
+SubmitAll = Callable[[list[tuple[Any, dict[str, Any]]]], Iterator[Any]]
+"""Runs a list of (task, keyword arguments) calls and yields their results as they finish."""
+
 
 @dataclass
 class RunSummary:
-    """What a run did: the numbers the CLI prints at the end."""
+    """Counts and tallies of one run: the numbers the CLI prints at the end."""
 
     run_id: str
     out: str
@@ -112,7 +116,7 @@ def run_engine_inline(params: EngineRunParams, run_id: str | None = None) -> Run
 
 
 def execute_run(params: EngineRunParams, run_id: str, submit_all: SubmitAll, log: Any) -> RunSummary:
-    """The run's steps; ``submit_all`` decides where batches execute."""
+    """Run the steps of one engine run, with ``submit_all`` deciding where batches execute."""
     started = time.perf_counter()
     summary = RunSummary(run_id=run_id, out=params.out, dry_run=params.dry_run)
 
@@ -207,8 +211,6 @@ def write_dataset_report(params: EngineRunParams, log: Any) -> str | None:
 
 
 # Where batches execute -------------------------------------------------------------
-
-SubmitAll = Callable[[list[tuple[Any, dict[str, Any]]]], Iterator[Any]]
 
 
 def _inline_submit_all(calls: list[tuple[Any, dict[str, Any]]]) -> Iterator[Any]:
