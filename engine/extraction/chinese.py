@@ -15,6 +15,7 @@ from engine.extraction.consistency import location_flags
 from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import Lexicon
 from engine.extraction.mentions import Sentence, TermHit
+from engine.extraction.vessels import find_relations
 from engine.text.context import Mention
 from engine.text.sections import split_sections, standardize
 from engine.text.sizes import find_sizes
@@ -25,6 +26,7 @@ NEGATION_CUES_ZH = ("未见", "未发现", "无", "没有", "未显示", "排除
 POSSIBLE_CUES_ZH = ("可能", "不除外", "待排", "疑似", "可疑")
 PROBABLE_CUES_ZH = ("考虑", "倾向")
 _CLAUSE = re.compile(r"[^。；;\n]+")
+_COMMA = re.compile(r"[，,]")
 
 
 def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Lexicon, *, source_file: str | None, encoding: str) -> ReportFeatures:
@@ -34,9 +36,11 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
     location_problems = location_flags(mentions, case_id, source_file)
     drafts = merge_drafts(mentions)
+    lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
+    vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     return ReportFeatures(
         case_id=case_id, language="zh", encoding=encoding, standardized=standardize(text, sections),
-        lesions=tuple(to_findings(drafts, lexicon)), flags=tuple(location_problems),
+        lesions=tuple(to_findings(drafts, lexicon)), vessels=tuple(vessels), invasions=tuple(invasions), flags=tuple(location_problems),
     )
 
 
@@ -66,10 +70,12 @@ def _label(hit: TermHit) -> str | None:
 
 
 def _mention(text: str, clause_start: int, clause_end: int, start: int, end: int, label: str) -> Mention:
-    before = text[clause_start:start]
+    # A cue governs its comma-delimited part of the sentence: in "肝内未见占位，胰头见肿块" the mass is not negated.
+    before = _COMMA.split(text[clause_start:start])[-1]
+    after = _COMMA.split(text[end:clause_end])[0]
     return Mention(
         start=start, end=end, text=text[start:end], label=label, sentence_start=clause_start, sentence_end=clause_end,
         negated=any(cue in before for cue in NEGATION_CUES_ZH),
-        uncertain=any(cue in before or cue in text[end:clause_end] for cue in POSSIBLE_CUES_ZH),
+        uncertain=any(cue in before or cue in after for cue in POSSIBLE_CUES_ZH),
         probable=any(cue in before for cue in PROBABLE_CUES_ZH),
     )

@@ -138,7 +138,7 @@ def _refers_back(text: str, sentence: Sentence, mention: Mention, drafts: list[D
 
 def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) -> Draft | None:
     readings = _readings(lexicon, mention.text)
-    organ = _anchor_organ(sentence, mention, readings, organs)
+    organ = _anchor_organ(text, sentence, mention, readings, organs)
     if organ is None and previous and re.search(r"\bthe\s+(?:[\w.-]+\s+){0,3}$", text[sentence.start : mention.start], re.IGNORECASE):
         organ = previous[-1].organ
     if organ is None:
@@ -161,16 +161,21 @@ def _key(text: str) -> str:
     return normalize(text)
 
 
-def _anchor_organ(sentence: Sentence, mention: Mention, readings, organs: set[str]) -> str | None:
+def _anchor_organ(text: str, sentence: Sentence, mention: Mention, readings, organs: set[str]) -> str | None:
     """Return the organ of an anchor: its own KG organ if specific, else the nearest organ named in the sentence.
 
-    A place outside the KG organs (lung, kidney, adnexa) that lies nearer than any
-    KG organ means the lesion is not in a KG organ, and None is returned.
+    Places in the anchor's own comma-delimited clause win over nearer places across a
+    comma ("肝内未见占位，胰头见肿块"). A place outside the KG organs (lung, kidney,
+    adnexa) that lies nearer than any KG organ means the lesion is not in a KG organ,
+    and None is returned.
     """
     own = {r.organ for r in readings if r.kind in ("lesion", "impression")}
     if _key(mention.text) in METASTASIS_FORMS:
         own = set()
     places = sentence.organs(organs) + sentence.other_places(organs)
+    start, end = _clause(text, sentence, mention)
+    in_clause = [p for p in places if start <= p[0] and p[1] <= end]
+    places = in_clause or places
     named = {organ for _, _, organ in places} - {OTHER_PLACE}
     if len(own) == 1:
         return own.pop()
@@ -178,6 +183,13 @@ def _anchor_organ(sentence: Sentence, mention: Mention, readings, organs: set[st
         places = [p for p in places if p[2] in own]
     organ = nearest(mention.start, places)
     return None if organ == OTHER_PLACE else organ
+
+
+def _clause(text: str, sentence: Sentence, mention: Mention) -> tuple[int, int]:
+    """Return the comma- or semicolon-delimited part of the sentence that holds the mention."""
+    before = max(text.rfind(mark, sentence.start, mention.start) for mark in ",，;；")
+    ends = [position for mark in ",，;；" if (position := text.find(mark, mention.end, sentence.end)) >= 0]
+    return (before + 1 if before >= 0 else sentence.start), (min(ends) if ends else sentence.end)
 
 
 def _impression(readings, organ: str, kgs: Mapping[str, Any], mention: Mention) -> str | None:

@@ -30,15 +30,14 @@ NODE_WORDS: tuple[str, ...] = (
 METASTASIS_WORDS: tuple[str, ...] = (
     "metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour",
 )
-RELATION_WORDS: dict[str, str] = {
-    "encasement": "encasement", "encases": "encasement", "encasing": "encasement", "encased": "encasement",
-    "abutment": "abutment", "abuts": "abutment", "abutting": "abutment", "abut": "abutment",
-    "occlusion": "occlusion", "occluded": "occlusion", "occludes": "occlusion",
-    "tumor thrombus": "tumor_thrombus", "tumour thrombus": "tumor_thrombus", "thrombus": "tumor_thrombus",
-    "invasion": "invasion", "invades": "invasion", "invading": "invasion", "invaded": "invasion", "infiltration": "invasion",
-    "infiltrates": "invasion", "loss of fat planes": "invasion", "loss of fat plane": "invasion", "spread": "invasion",
-    "compresses": "contact", "contact": "contact", "involving": "invasion", "involves": "invasion",
-}
+RELATION_WORDS: tuple[str, ...] = (
+    "encasement", "encases", "encasing", "encased", "encase", "abutment", "abuts", "abutting", "abut", "abutted",
+    "occlusion", "occluded", "occludes", "occluding", "tumor thrombus", "tumour thrombus", "thrombus", "tumor in vein",
+    "invasion", "invades", "invading", "invaded", "invade", "infiltration", "infiltrates", "infiltrating",
+    "loss of fat planes", "loss of fat plane", "spread", "compresses", "compressing", "contact", "involving", "involves",
+    "involvement", "extends into", "extending into",
+)
+"""Relation cues given to ConText as targets, so each gets its negation and certainty; ``engine.extraction.vessels`` classifies them."""
 ATTRIBUTE_FIELDS: dict[str, str] = {"density": "density", "enhancement": "enhancement", "shape": "shape", "margin": "boundary", "boundary": "boundary"}
 
 
@@ -61,6 +60,8 @@ class Lexicon:
     pattern: re.Pattern[str] | None = None
     zh_pattern: re.Pattern[str] | None = None
     has_zh: bool = False
+    abbreviations: set[str] = field(default_factory=set)
+    """Short keys that the KGs write only in capitals ("CA", "PV", "SMA"); text must write them in capitals too."""
 
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, list[Reading]]]:
         """Return ``(start, end, readings)`` of every KG form in ``text[start:end]``, longest first at each place."""
@@ -70,7 +71,10 @@ class Lexicon:
             if pattern is None:
                 continue
             for match in pattern.finditer(text, start, end):
-                readings = self.readings.get(normalize(match.group(0)))
+                key = normalize(match.group(0))
+                readings = self.readings.get(key)
+                if key in self.abbreviations and not match.group(0).isupper():
+                    continue  # "ca" in "approx. ca 3 cm" is not the celiac artery
                 if readings:
                     found.append((match.start(), match.end(), readings))
         return sorted(found)
@@ -110,6 +114,7 @@ class _KGBox:
 @lru_cache(maxsize=4)
 def _build_cached(key: tuple, box: _KGBox) -> Lexicon:
     lexicon = Lexicon()
+    case_forms: dict[str, bool] = {}
     for organ, kg in box.kgs.items():
         groups = {spec.id: spec.group for spec in kg.doc.structures}
         for (kind, term_id), term in kg.index.terms.items():
@@ -120,13 +125,24 @@ def _build_cached(key: tuple, box: _KGBox) -> Lexicon:
             forms = [term.name, term_id.replace("_", " ")] + [f for forms in term.synonyms.values() for f in forms]
             for form in forms:
                 _add(lexicon, form, reading)
+                _note_case(case_forms, form)
                 # Reports abbreviate carcinoma as "CA" ("colon CA", "gastric CA").
                 if kind == "impression" and re.search(r" (?:carcinoma|cancer)$", form):
                     _add(lexicon, re.sub(r" (?:carcinoma|cancer)$", " ca", form), reading)
+    lexicon.abbreviations = {key for key, upper in case_forms.items() if upper and len(key) <= ABBREVIATION_MAX_LENGTH}
     _compile(lexicon)
     # The cached lexicon is shared by every thread; a plain dict cannot grow on a missed lookup.
     lexicon.readings = {key: list(readings) for key, readings in lexicon.readings.items()}
     return lexicon
+
+
+ABBREVIATION_MAX_LENGTH = 5
+"""Keys up to this length written only in capitals in the KGs are matched case-sensitively."""
+
+
+def _note_case(case_forms: dict[str, bool], form: str) -> None:
+    key = normalize(form)
+    case_forms[key] = case_forms.get(key, True) and form.isupper()
 
 
 _SPELLINGS: tuple[tuple[str, str], ...] = (("oesophag", "esophag"), ("tumour", "tumor"), ("haemangioma", "hemangioma"), ("oedema", "edema"))
@@ -154,5 +170,6 @@ def _compile(lexicon: Lexicon) -> None:
     # Forms are matched with hyphens, underscores and runs of spaces treated alike, as ``normalize`` does.
     alternatives = "|".join(re.escape(k).replace(r"\ ", r"[\s\-_/]+") for k in latin)
     lexicon.pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE) if latin else None
-    lexicon.zh_pattern = re.compile("|".join(re.escape(k) for k in chinese)) if chinese else None
+    # Chinese forms may hold Latin letters written in capitals ("S8段"), and keys are lower case.
+    lexicon.zh_pattern = re.compile("|".join(re.escape(k) for k in chinese), re.IGNORECASE) if chinese else None
     lexicon.has_zh = bool(chinese)

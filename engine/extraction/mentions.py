@@ -62,6 +62,11 @@ class Sentence:
         return found
 
 
+def is_generic_form(text: str) -> bool:
+    """Return True for a subregion word that names no organ by itself ('head', 'body', 'lower', 'segment')."""
+    return bool(_GENERIC_FORMS.match(text))
+
+
 def organ_of(reading: Reading, organs: set[str]) -> str | None:
     """Return the organ a reading places a finding in, or None when it names no organ or subregion."""
     if reading.kind in ("organ", "subregion", "lesion"):

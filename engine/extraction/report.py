@@ -45,7 +45,8 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
     location_problems = location_flags(mentions, case_id, source_file)
     drafts = merge_drafts(mentions)
-    vessels, invasions = find_relations(text, sentences, kgs, sections)
+    lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
+    vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     features = ReportFeatures(
         case_id=case_id,
         language="en",

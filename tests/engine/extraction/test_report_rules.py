@@ -185,3 +185,9 @@ def test_long_text_does_not_crash(kgs):
     text = "Hypodense mass in the pancreatic head measuring 3 cm. No liver lesion.\n" * 400
     features = extract_report(text, "case-1", kgs)
     assert features.lesions
+
+
+def test_chinese_negation_stays_in_its_clause(kgs):
+    features = _extract("肝内未见明确占位，胰头见一低密度肿块。", kgs)
+    assert [lesion.negated for lesion in _lesions(features, "pancreas")] == [False]
+    assert all(lesion.negated for lesion in _lesions(features, "liver"))
