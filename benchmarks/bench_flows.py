@@ -33,9 +33,9 @@ def run(quick: bool = True) -> list[dict]:
 
 
 def _shard_write_rate(work: Path, n_samples: int) -> dict:
+    from benchmarks.sample_records import make_sample
     from flows.shards import write_shard
     from flows.storage import Storage
-    from tests.flows.conftest import make_sample
 
     template = make_sample("bench", 0)
     samples = [template.model_copy(update={"sample_id": f"bench-{i}"}) for i in range(n_samples)]
@@ -50,9 +50,9 @@ def _shard_write_rate(work: Path, n_samples: int) -> dict:
 def _precomputed_cohort(work: Path, n_cases: int) -> Path:
     """Write a manifest of ``n_cases`` cases sharing one phantom case's precomputed imaging features and report."""
     from engine.cohort import make_phantom_cohort
+    from engine.config import EngineConfig
     from engine.pipeline import build_context
     from engine.state import CaseState
-    from engine.config import EngineConfig
     from flows.manifest_io import read_manifest
 
     phantom = make_phantom_cohort(1, work / "phantom", seed=1)
@@ -124,7 +124,7 @@ def _memory_growth(work: Path, manifest: Path, sizes: tuple[int, int]) -> list[d
         peaks.append(peak.max_mb)
     small, large = sizes
     return [
-        {"name": f"peak RSS at {large} cases", "value": round(peaks[1]), "unit": "MB", "goal": "flat in case count", "note": f"inline runner, batches of 100"},
+        {"name": f"peak RSS at {large} cases", "value": round(peaks[1]), "unit": "MB", "goal": "flat in case count", "note": "inline runner, batches of 100"},
         {"name": f"peak RSS growth {small} -> {large} cases", "value": round(peaks[1] / peaks[0], 2), "unit": "ratio", "goal": "<= 1.1", "note": f"{peaks[0]:.0f} MB at {small} cases"},
     ]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from benchmarks.sample_records import make_sample
 from flows.cli import app
 from flows.dataset_manifest import STATS_NAME, RunIdentity, finalize_dataset
 from flows.explain import explain_sample, format_explanation
@@ -14,7 +15,6 @@ from flows.ledger import BatchEntry, CaseEntry, write_entry
 from flows.report_html import build_report_html
 from flows.shards import write_shard
 from flows.storage import Storage
-from tests.flows.conftest import make_sample
 
 
 def _dataset(folder: Path, report_file: Path) -> Storage:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from benchmarks.sample_records import make_sample
 from data_contracts import RejectRecord, VQASample
 from flows import storage as storage_module
 from flows.dataset_manifest import RunIdentity, finalize_dataset, read_manifest_json
@@ -15,16 +16,22 @@ from flows.ledger import BatchEntry, CaseEntry, finished_hashes, read_entries, w
 from flows.shards import list_shards, shard_id, table_to_parquet_bytes, write_shard
 from flows.storage import Storage
 from flows.validate import validate_dataset
-from tests.flows.conftest import make_sample
 
 IDENTITY = RunIdentity("test", "0.1.0", "kg1", "cfg1", "run1")
 
 
-def _write_batch(storage: Storage, cases: dict[str, str], samples_per_case: int = 2, rejected: tuple[str, ...] = ()) -> BatchEntry:
+def _write_batch(
+    storage: Storage, cases: dict[str, str], samples_per_case: int = 2, rejected: tuple[str, ...] = (), *,
+    retry: tuple[str, ...] = (), config_hash: str = IDENTITY.config_hash, finished_at: str = "2026-01-01T00:00:00",
+) -> BatchEntry:
     """Write one batch as process_batch does: shard, rejects, then the entry."""
     batch_id = shard_id(cases.values())
     samples = [make_sample(c, i, input_hash=h) for c, h in cases.items() if c not in rejected for i in range(samples_per_case)]
-    entry = BatchEntry(batch_id=batch_id, cases=[CaseEntry(c, h, "rejected" if c in rejected else "done", 0 if c in rejected else samples_per_case, "train") for c, h in cases.items()])
+    case_entries = [
+        CaseEntry(c, h, "rejected" if c in rejected else "done", 0 if c in rejected else samples_per_case, "train", retry=c in retry)
+        for c, h in cases.items()
+    ]
+    entry = BatchEntry(batch_id=batch_id, cases=case_entries, config_hash=config_hash, kg_version=IDENTITY.kg_version, finished_at=finished_at)
     if samples:
         written = write_shard(storage, batch_id, samples)
         entry.shard_path, entry.shard_rows, entry.shard_sha256, entry.shard_bytes = written.path, written.rows, written.sha256, written.bytes
@@ -127,6 +134,37 @@ def test_finalize_drops_rows_of_changed_inputs(tmp_path: Path):
     assert report.ok, report.problems
     assert report.rows == 4
     assert finished_hashes(read_entries(storage)) == {"h1", "h2-new"}
+
+
+def test_finalize_keeps_cases_left_out_by_max_cases(tmp_path: Path):
+    storage = Storage.open(str(tmp_path))
+    _write_batch(storage, {"c1": "h1", "c2": "h2"})
+    _write_batch(storage, {"c3": "h3"}, config_hash="cfg-old")
+
+    finalize_dataset(storage, IDENTITY, {"c1": "h1"}, [], omitted=frozenset({"c2", "c3"}))
+    manifest = read_manifest_json(storage)
+    report = validate_dataset(str(tmp_path))
+
+    assert report.ok, report.problems
+    assert report.rows == 4
+    assert manifest.cases_total == 2
+    assert finished_hashes(read_entries(storage)) == {"h1", "h2"}
+
+
+def test_retry_marked_case_runs_again(tmp_path: Path):
+    storage = Storage.open(str(tmp_path))
+    _write_batch(storage, {"c1": "h1", "c2": "h2"}, rejected=("c2",), retry=("c2",), finished_at="2026-01-01T00:00:00")
+    assert finished_hashes(read_entries(storage)) == {"h1"}
+
+    _write_batch(storage, {"c2": "h2"}, finished_at="2026-01-02T00:00:00")
+    result = finalize_dataset(storage, IDENTITY, {"c1": "h1", "c2": "h2"}, [])
+    manifest = read_manifest_json(storage)
+
+    assert manifest.cases_done == 2
+    assert manifest.cases_rejected == 0
+    assert result.rejects == []
+    assert finished_hashes(read_entries(storage)) == {"h1", "h2"}
+    assert validate_dataset(str(tmp_path)).ok
 
 
 def test_validate_catches_tampered_shard(tmp_path: Path):
