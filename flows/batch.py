@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from data_contracts import CaseInput, RejectRecord, VQASample
 from engine.config import EngineConfig
-from flows.ledger import REJECTS_DIR, BatchEntry, CaseEntry, write_entry
+from flows.ledger import REJECTS_DIR, RETRYABLE_REASONS, BatchEntry, CaseEntry, write_entry
 from flows.shards import shard_id, table_to_parquet_bytes, write_shard
 from flows.storage import Storage
 
@@ -118,7 +118,7 @@ def process_batch(
         return summary
 
     outcomes = _run_cases(todo, hashes, splits, ctx, case_threads, run_id)
-    entry = _write_outputs(Storage.open(out_url), outcomes, time.perf_counter() - started)
+    entry = _write_outputs(Storage.open(out_url), outcomes, time.perf_counter() - started, ctx)
     _fill_summary(summary, entry, outcomes)
     summary.seconds = time.perf_counter() - started
     logger.info(
@@ -193,11 +193,15 @@ def _add_usage(outcome: _CaseOutcome, result: Any) -> None:
         outcome.llm_calls = sum(getattr(usage, "calls", {}).values())
 
 
-def _write_outputs(storage: Storage, outcomes: list[_CaseOutcome], seconds: float) -> BatchEntry:
+def _write_outputs(storage: Storage, outcomes: list[_CaseOutcome], seconds: float, ctx: Any) -> BatchEntry:
+    import datetime as dt
+
     batch_id = shard_id(outcome.input_hash for outcome in outcomes)
     samples = [sample for outcome in outcomes for sample in outcome.samples]
     rejects = [reject for outcome in outcomes for reject in outcome.rejects]
     entry = BatchEntry(batch_id=batch_id, cases=[_case_entry(outcome) for outcome in outcomes])
+    entry.config_hash, entry.kg_version = ctx.config.config_hash(), ctx.kg_version
+    entry.finished_at = dt.datetime.now(dt.UTC).isoformat()
 
     if samples:
         written = write_shard(storage, batch_id, samples)
@@ -228,6 +232,7 @@ def _case_entry(outcome: _CaseOutcome) -> CaseEntry:
         split=split,
         report_path=outcome.case.report_path,
         pathology_path=outcome.case.pathology_path,
+        retry=any(reject.reason_code in RETRYABLE_REASONS for reject in outcome.rejects),
     )
 
 

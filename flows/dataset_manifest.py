@@ -1,11 +1,17 @@
 """Finish a run: pick the current ledger entries, merge rejects, write manifest.json.
 
-The dataset holds, for every case of this run, the output of the ledger entry
-with the case's current input hash. An entry whose cases all belong to this run
-is listed as it is. An entry that mixes current cases with cases whose inputs
-changed (or that left the manifest) is rewritten with only the current rows,
-and an entry with no current case is deleted with its shard, so the
-``shards/`` folder holds exactly the listed shards.
+The dataset holds, for every case of this run, the output of the newest ledger
+entry with the case's current input hash. It also keeps the rows of valid
+manifest cases that ``max_cases`` left out of this run, when an earlier run
+wrote them with the same config and KG version, so a short trial run does not
+delete finished work. Their input files are not re-read, so a change to them
+shows only when a run includes them again.
+
+An entry whose cases are all kept is listed as it is. An entry that mixes kept
+cases with others (inputs changed, case left the manifest, or a newer entry
+has the case) is rewritten with only the kept rows. An entry with no kept case
+is deleted with its shard. So the ``shards/`` folder contains exactly the
+listed shards.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ STATS_NAME = "run_stats.json"
 
 @dataclass
 class RunIdentity:
-    """Who produced the dataset, for the manifest header."""
+    """Dataset name and producer versions for the manifest header."""
 
     dataset_name: str
     engine_version: str
@@ -55,9 +61,15 @@ class FinalizeResult:
     cost_usd: float = 0.0
 
 
-def finalize_dataset(storage: Storage, identity: RunIdentity, current: dict[str, str], manifest_rejects: list[RejectRecord]) -> FinalizeResult:
-    """Write manifest.json, rejects.parquet and run_stats.json for the cases in ``current`` (case id -> input hash)."""
-    entries = _current_entries(storage, read_entries(storage), current)
+def finalize_dataset(
+    storage: Storage, identity: RunIdentity, current: dict[str, str], manifest_rejects: list[RejectRecord], omitted: frozenset[str] = frozenset()
+) -> FinalizeResult:
+    """Write manifest.json, rejects.parquet and run_stats.json.
+
+    ``current`` maps the case ids of this run to their input hashes, and
+    ``omitted`` names the valid manifest cases that ``max_cases`` left out.
+    """
+    entries = _current_entries(storage, read_entries(storage), current, omitted, identity)
     _remove_unlisted_shards(storage, entries)
 
     rejects = list(manifest_rejects)
@@ -81,11 +93,16 @@ def read_manifest_json(storage: Storage) -> DatasetManifest:
     return DatasetManifest.model_validate_json(storage.read_bytes(MANIFEST_NAME))
 
 
-def _current_entries(storage: Storage, entries: list[BatchEntry], current: dict[str, str]) -> list[BatchEntry]:
+def _current_entries(storage: Storage, entries: list[BatchEntry], current: dict[str, str], omitted: frozenset[str], identity: RunIdentity) -> list[BatchEntry]:
     kept: list[BatchEntry] = []
     claimed: set[str] = set()
-    for entry in sorted(entries, key=lambda e: e.batch_id):
-        keep = [c for c in entry.cases if current.get(c.case_id) == c.input_hash and c.case_id not in claimed]
+    # Newest first, so a case run again after a retryable reject takes its new rows.
+    for entry in sorted(entries, key=lambda e: (e.finished_at, e.batch_id), reverse=True):
+        same_setup = entry.config_hash == identity.config_hash and entry.kg_version == identity.kg_version
+        keep = [
+            c for c in entry.cases
+            if c.case_id not in claimed and (current.get(c.case_id) == c.input_hash or (same_setup and c.case_id in omitted))
+        ]
         claimed.update(c.case_id for c in keep)
         if len(keep) == len(entry.cases):
             kept.append(entry)
@@ -93,14 +110,14 @@ def _current_entries(storage: Storage, entries: list[BatchEntry], current: dict[
             kept.append(_rewrite_entry(storage, entry, keep))
         else:
             _delete_entry(storage, entry)
-    return kept
+    return sorted(kept, key=lambda e: e.batch_id)
 
 
 def _rewrite_entry(storage: Storage, entry: BatchEntry, keep: list[CaseEntry]) -> BatchEntry:
     """Write a new shard, rejects file and entry holding only the ``keep`` cases, then drop the old ones."""
     keep_ids = [c.case_id for c in keep]
     new_id = shard_id(c.input_hash for c in keep)
-    new = BatchEntry(batch_id=new_id, cases=keep)
+    new = BatchEntry(batch_id=new_id, cases=keep, config_hash=entry.config_hash, kg_version=entry.kg_version, finished_at=entry.finished_at)
     logger.info("ledger entry %s: %d of %d cases are current; rewriting as %s", entry.batch_id, len(keep), len(entry.cases), new_id)
 
     if entry.shard_path:
@@ -164,7 +181,7 @@ def _build_manifest(identity: RunIdentity, entries: list[BatchEntry], current: d
         run_id=identity.run_id,
         created_at=dt.datetime.now(dt.UTC),
         shards=shards,
-        cases_total=len(current) + len({r.case_id for r in rejects if r.agent == "manifest"}),
+        cases_total=len(set(current) | {c.case_id for c in cases} | {r.case_id for r in rejects if r.agent == "manifest"}),
         cases_done=sum(1 for c in cases if c.status == "done"),
         cases_rejected=len(rejected_ids),
         samples_total=sum(s.rows for s in shards),

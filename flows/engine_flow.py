@@ -23,7 +23,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from data_contracts import CaseInput, RejectRecord
+from data_contracts import CaseInput
 from flows import progress
 from flows.batch import BatchSummary, engine_context, process_batch
 from flows.dataset_manifest import FinalizeResult, RunIdentity, finalize_dataset
@@ -126,7 +126,7 @@ def execute_run(params: EngineRunParams, run_id: str, submit_all: SubmitAll, log
     done_hashes = load_finished_cases(params, log)
     summaries = run_all_batches(batches, splits, params, done_hashes, run_id, submit_all, summary)
     if not params.dry_run:
-        finished = write_dataset_manifest(params, run_id, summaries, manifest.rejects)
+        finished = write_dataset_manifest(params, run_id, summaries, manifest)
         _fill_from_finalize(summary, finished)
         summary.report_path = write_dataset_report(params, log)
 
@@ -191,12 +191,12 @@ def run_all_batches(
     return results
 
 
-def write_dataset_manifest(params: EngineRunParams, run_id: str, summaries: list[BatchSummary], manifest_rejects: list[RejectRecord]) -> FinalizeResult:
+def write_dataset_manifest(params: EngineRunParams, run_id: str, summaries: list[BatchSummary], manifest: ManifestReadResult) -> FinalizeResult:
     """Write manifest.json, rejects.parquet and run_stats.json from the ledger."""
     ctx = engine_context(params.config)
     current = {case_id: digest for s in summaries for case_id, digest in s.input_hashes.items()}
     identity = RunIdentity(params.dataset_name, ctx.engine_version, ctx.kg_version, params.config.config_hash(), run_id)
-    return finalize_dataset(Storage.open(params.out), identity, current, manifest_rejects)
+    return finalize_dataset(Storage.open(params.out), identity, current, manifest.rejects, frozenset(manifest.omitted_case_ids))
 
 
 def write_dataset_report(params: EngineRunParams, log: Any) -> str | None:

@@ -4,9 +4,11 @@ An entry names the batch's shard (with rows and checksum), its rejects file,
 and every case it finished with the case's input hash. It is written after the
 shard and the rejects file, through a temporary name and a rename, so an entry
 exists only for work that is fully on disk. On start a run skips every case
-whose current input hash appears in an entry; a shard with no entry (the run
-was killed between the shard and its entry) is rewritten under the same name
-when its cases run again, and removed at the end if nothing lists it.
+whose current input hash appears in an entry, unless the case was rejected for
+a reason a later run may not hit (``RETRYABLE_REASONS``: the provider kept
+failing, or the LLM budget ran out). A shard with no entry (the run was killed
+between the shard and its entry) is rewritten under the same name when its
+cases run again, and removed at the end if nothing lists it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ logger = logging.getLogger(__name__)
 
 LEDGER_DIR = "_state/batches"
 REJECTS_DIR = "_state/rejects"
+RETRYABLE_REASONS = frozenset({"llm_failed", "budget_exhausted"})
+"""Reject reasons that depend on the provider or the budget, not on the case, so the next run tries the case again."""
 
 
 @dataclass(frozen=True)
 class CaseEntry:
-    """One finished case: samples written, or rejected with no samples."""
+    """One finished case: samples written, or rejected with no samples.
+
+    ``retry`` marks a case with a reject of a ``RETRYABLE_REASONS`` code (of
+    the whole case or of one organ): its rows stay in the dataset until a
+    later run processes it again.
+    """
 
     case_id: str
     input_hash: str
@@ -35,11 +44,12 @@ class CaseEntry:
     split: str | None = None
     report_path: str | None = None
     pathology_path: str | None = None
+    retry: bool = False
 
 
 @dataclass
 class BatchEntry:
-    """What one batch wrote, and the tallies the manifest and report need."""
+    """Files one batch wrote, and the tallies the manifest and report need."""
 
     batch_id: str
     cases: list[CaseEntry]
@@ -56,6 +66,9 @@ class BatchEntry:
     cost_usd: float = 0.0
     llm_calls: int = 0
     seconds: float = 0.0
+    config_hash: str | None = None
+    kg_version: str | None = None
+    finished_at: str = ""
 
     def to_json(self) -> bytes:
         """Serialize the entry."""
@@ -91,8 +104,8 @@ def read_entries(storage: Storage) -> list[BatchEntry]:
 
 
 def finished_hashes(entries: list[BatchEntry]) -> frozenset[str]:
-    """Return the input hashes of every case the ledger lists as finished."""
-    return frozenset(case.input_hash for entry in entries for case in entry.cases)
+    """Return the input hashes of every case the ledger lists as finished and not marked for retry."""
+    return frozenset(case.input_hash for entry in entries for case in entry.cases if not case.retry)
 
 
 def total_counter(entries: list[BatchEntry], attribute: str) -> Counter:

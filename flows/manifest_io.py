@@ -52,12 +52,16 @@ class ManifestError(ValueError):
 
 @dataclass
 class ManifestReadResult:
-    """Valid cases in manifest order, and one reject per problem of the other rows."""
+    """Valid cases in manifest order, and one reject per problem of the other rows.
+
+    ``omitted_case_ids`` are the valid rows after the first ``max_cases``.
+    """
 
     path: Path
     cases: list[CaseInput] = field(default_factory=list)
     rejects: list[RejectRecord] = field(default_factory=list)
     rows_total: int = 0
+    omitted_case_ids: list[str] = field(default_factory=list)
 
     @property
     def rejected_case_ids(self) -> set[str]:
@@ -89,6 +93,8 @@ def read_manifest(path: str | Path, allowed_roots: tuple[str | Path, ...] = (), 
             continue
         if max_cases is None or len(result.cases) < max_cases:
             result.cases.append(case)
+        else:
+            result.omitted_case_ids.append(case.case_id)
 
     logger.info("manifest %s: %d rows, %d valid cases kept, %d rejects", manifest_path, len(rows), len(result.cases), len(result.rejects))
     return result

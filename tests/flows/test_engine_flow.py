@@ -138,8 +138,16 @@ def test_resume_skips_finished_cases(phantom_cohort: Path, tmp_path: Path):
     assert first.cases_skipped == 0
     assert second.cases_skipped == first.cases_planned
     assert _sample_ids(out) == ids_first
-    changed = params.model_copy(update={"config": params.config.model_copy(update={"seed": 7})})
+
+    trial = run_engine_inline(params.model_copy(update={"max_cases": 1}))
+    assert trial.cases_planned == 1
+    assert trial.cases_skipped == 1
+    assert _sample_ids(out) == ids_first, "a max_cases run dropped rows of cases it left out"
+
+    changed = params.model_copy(update={"config": params.config.model_copy(update={"seed": 7}), "max_cases": 1})
     assert run_engine_inline(changed).cases_skipped == 0
+    changed_cases = set(pq.read_table(out / "shards", columns=["case_id"])["case_id"].to_pylist())
+    assert len(changed_cases) == 1, "rows written with the old config outlived a config change"
 
 
 def test_case_threads_match_serial_run(phantom_cohort: Path, tmp_path: Path):

@@ -111,3 +111,24 @@ def test_llm_samples_name_llm_backends(phantom_cohort: Path, tmp_path: Path, fak
     for name in ("extractor", "reasoner", "summarizer"):
         assert agents[name]["backend"] == "llm", agents[name]
         assert agents[name]["model"] == "openai/fake"
+
+
+def test_llm_failed_case_runs_again_on_resume(phantom_cohort: Path, tmp_path: Path, fake_llm):  # noqa: F811
+    case_ids = _case_ids(phantom_cohort)
+    responder = FailingCases(server_error_case=case_ids[0], malformed_case="none")
+    responder.report_reply("FINDINGS: No focal liver lesion.")
+    fake_llm.responder = responder
+    params = llm_params(phantom_cohort, tmp_path / "ds", fake_llm.url)
+
+    first = run_engine_inline(params)
+    rejects = pq.read_table(tmp_path / "ds" / "rejects.parquet").to_pylist()
+    assert (case_ids[0], "llm_failed") in {(r["case_id"], r["reason_code"]) for r in rejects}
+
+    fake_llm.responder = AgentResponder()
+    second = run_engine_inline(params)
+    rejects = pq.read_table(tmp_path / "ds" / "rejects.parquet").to_pylist()
+
+    assert second.cases_skipped == first.cases_planned - 1
+    assert case_ids[0] in _samples_by_case(tmp_path / "ds")
+    assert [r for r in rejects if r["reason_code"] == "llm_failed"] == []
+    assert validate_dataset(str(tmp_path / "ds")).ok
