@@ -20,7 +20,9 @@ from engine.text.context import Mention
 from engine.text.sections import split_sections, standardize
 from engine.text.sizes import find_sizes
 
-LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚")
+LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌")
+NOT_LESION_AFTER_ZH = ("癌栓", "癌胚")
+"""Words that start with a lesion word but name no lesion: tumour thrombus, carcinoembryonic antigen."""
 NODE_WORDS_ZH = ("淋巴结",)
 NEGATION_CUES_ZH = ("未见", "未发现", "无", "没有", "未显示", "排除")
 POSSIBLE_CUES_ZH = ("可能", "不除外", "待排", "疑似", "可疑")
@@ -52,6 +54,8 @@ def _sentence(text: str, start: int, end: int, lexicon: Lexicon) -> Sentence:
     for word in LESION_WORDS_ZH + NODE_WORDS_ZH:
         for match in re.finditer(re.escape(word), text[start:end]):
             s, e = start + match.start(), start + match.end()
+            if text.startswith(NOT_LESION_AFTER_ZH, s):
+                continue
             if not any(a <= s < b for a, b, _ in anchors):
                 anchors.append((s, e, "NODE" if word in NODE_WORDS_ZH else "LESION"))
     sentence.mentions = [_mention(text, start, end, s, e, label) for s, e, label in sorted(anchors)]

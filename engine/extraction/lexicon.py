@@ -77,7 +77,24 @@ class Lexicon:
                     continue  # "ca" in "approx. ca 3 cm" is not the celiac artery
                 if readings:
                     found.append((match.start(), match.end(), readings))
+        known = {(hit_start, hit_end) for hit_start, hit_end, _ in found}
+        found += [hit for hit in self._listed_segments(text, start, end) if hit[:2] not in known]
         return sorted(found)
+
+    def _listed_segments(self, text: str, start: int, end: int) -> list[tuple[int, int, list[Reading]]]:
+        """Return the later items of a segment list ("segment VII/VIII", "segments 5 and 8"), which the KG forms miss."""
+        found = []
+        for match in _SEGMENT_LIST.finditer(text, start, end):
+            items = [(match.start(), _LIST_ITEM.match(text, match.start("first")))]
+            items += [(match.start("rest") + item.start("number"), item) for item in _LIST_ITEM.finditer(match.group("rest"))]
+            for item_start, item in items:
+                key = f"segment {item.group('number')}{item.group('part')}".casefold()
+                readings = self.readings.get(key)
+                if readings and item_start < match.start("rest"):
+                    found.append((match.start(), match.start("rest"), readings))
+                elif readings:
+                    found.append((item_start, item_start + len(item.group("number")) + len(item.group("part")), readings))
+        return found
 
     def targets(self, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
         """Return English ``(form, label)`` target rules for the term kinds given; the label is the kind upper-cased."""
@@ -129,11 +146,77 @@ def _build_cached(key: tuple, box: _KGBox) -> Lexicon:
                 # Reports abbreviate carcinoma as "CA" ("colon CA", "gastric CA").
                 if kind == "impression" and re.search(r" (?:carcinoma|cancer)$", form):
                     _add(lexicon, re.sub(r" (?:carcinoma|cancer)$", " ca", form), reading)
+    _add_sections(lexicon, box.kgs)
+    _demote_generic_cancer(lexicon, box.kgs)
     lexicon.abbreviations = {key for key, upper in case_forms.items() if upper and len(key) <= ABBREVIATION_MAX_LENGTH}
     _compile(lexicon)
     # The cached lexicon is shared by every thread; a plain dict cannot grow on a missed lookup.
     lexicon.readings = {key: list(readings) for key, readings in lexicon.readings.items()}
     return lexicon
+
+
+SECTION_FORMS: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
+    "liver": {
+        ("segment_5", "segment_8"): ("anterior segment of the right lobe", "anterior segment of the right hepatic lobe", "right anterior section",
+                                     "right anterior sector", "右前叶"),
+        ("segment_6", "segment_7"): ("posterior segment of the right lobe", "posterior segment of the right hepatic lobe", "right posterior section",
+                                     "right posterior sector", "右后叶"),
+        ("segment_2", "segment_3"): ("lateral segment of the left lobe", "lateral segment of the left hepatic lobe", "left lateral section", "左外叶"),
+    },
+}
+"""Forms that name an anatomical section of two subregions (Brisbane 2000 liver sections), by organ.
+
+The KG lint keeps each synonym on one subregion, so a form that names two lives here
+and resolves to both.
+"""
+_SEGMENT_LIST = re.compile(
+    r"\b(?:segments?|seg\.?|S)\s*(?P<first>[1-8]|I{1,3}|IV|VI{0,3}|IX)[ab]?(?P<rest>(?:\s*(?:/|,|&|and|or|to|-)\s*(?:segments?\s*|S)?(?:[1-8]|I{1,3}|IV|VI{0,3})[ab]?\b)+)",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"(?P<prefix>segments?\s*|S)?(?P<number>[1-8]|I{1,3}|IV|VI{0,3})(?P<part>[ab]?)\b", re.IGNORECASE)
+
+
+def _add_sections(lexicon: Lexicon, kgs: Mapping[str, Any]) -> None:
+    for organ, sections in SECTION_FORMS.items():
+        kg = kgs.get(organ)
+        if kg is None:
+            continue
+        known = {spec.id for spec in kg.doc.subregions}
+        for subregions, forms in sections.items():
+            for subregion in subregions:
+                if subregion in known:
+                    for form in forms:
+                        _add(lexicon, form, Reading(organ, "subregion", subregion))
+
+
+_GENERIC_CANCER = re.compile(r"(?P<organ>.*?)\s*(?:cancer|carcinoma|ca|malignancy|malignant tumou?r|癌)")
+
+
+def _demote_generic_cancer(lexicon: Lexicon, kgs: Mapping[str, Any]) -> None:
+    """Read "<organ> carcinoma" as an unspecified lesion where the organ KG has several carcinoma impressions.
+
+    "Esophageal carcinoma" may be squamous cell carcinoma or adenocarcinoma, so naming
+    either would guess the histology. Where the KG has one carcinoma impression
+    ("pancreatic carcinoma" is ductal adenocarcinoma), the generic form keeps it.
+    """
+    for organ, kg in kgs.items():
+        carcinomas = [i.id for i in kg.doc.impressions if i.behaviour == "malignant" and i.name.casefold().endswith("carcinoma")]
+        if len(carcinomas) < 2:
+            continue
+        lesion = Reading(organ, "lesion", kg.doc.lesion.id)
+        for key, readings in lexicon.readings.items():
+            if not any(r.organ == organ and r.kind == "impression" for r in readings) or not _names_only_organ(lexicon, key, organ):
+                continue
+            kept = [r for r in readings if not (r.organ == organ and r.kind == "impression")]
+            lexicon.readings[key] = kept + ([lesion] if lesion not in kept else [])
+
+
+def _names_only_organ(lexicon: Lexicon, key: str, organ: str) -> bool:
+    match = _GENERIC_CANCER.fullmatch(key)
+    if match is None:
+        return False
+    words = match.group("organ")
+    return words == "" or any(r.organ == organ and r.kind == "organ" for r in lexicon.readings.get(words, []))
 
 
 ABBREVIATION_MAX_LENGTH = 5

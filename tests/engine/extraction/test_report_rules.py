@@ -191,3 +191,37 @@ def test_chinese_negation_stays_in_its_clause(kgs):
     features = _extract("肝内未见明确占位，胰头见一低密度肿块。", kgs)
     assert [lesion.negated for lesion in _lesions(features, "pancreas")] == [False]
     assert all(lesion.negated for lesion in _lesions(features, "liver"))
+
+
+@pytest.mark.parametrize(
+    "text,organ,regions",
+    [
+        ("Segment VII/VIII arterially enhancing lesion with washout.", "liver", {"segment_7", "segment_8"}),
+        ("Hypodense lesions in segments VI and VII of the liver.", "liver", {"segment_6", "segment_7"}),
+        ("A 3.5 cm mass in the anterior segment of the right lobe of the liver.", "liver", {"segment_5", "segment_8"}),
+        ("肝右前叶见一低密度肿块。", "liver", {"segment_5", "segment_8"}),
+        ("Tight stenosis in the medial portion of the oesophagus.", "esophagus", {"middle_thoracic"}),
+        ("Mass in the mid-esophagus.", "esophagus", {"middle_thoracic"}),
+        ("Distal oesophageal mass extending to the GE junction.", "esophagus", {"lower_thoracic", "abdominal"}),
+    ],
+)
+def test_subregion_lists_and_sections(text, organ, regions, kgs):
+    lesion = _lesions(_extract(text, kgs), organ)[0]
+    assert regions <= set(lesion.subregions)
+
+
+@pytest.mark.parametrize(
+    "text,organ,impression",
+    [
+        ("Distal esophageal carcinoma.", "esophagus", None),
+        ("Oesophageal cancer in the lower third.", "esophagus", None),
+        ("食管下段癌。", "esophagus", None),
+        ("Mid-oesophageal squamous cell carcinoma.", "esophagus", "esophageal_scc"),
+        ("Pancreatic carcinoma in the head.", "pancreas", "pdac"),
+        ("Sigmoid colon cancer.", "colon", "colorectal_adenocarcinoma"),
+    ],
+)
+def test_generic_carcinoma_guesses_no_histology(text, organ, impression, kgs):
+    lesions = _lesions(_extract(text, kgs), organ)
+    assert lesions
+    assert lesions[0].impression_id == impression

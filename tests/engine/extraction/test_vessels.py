@@ -27,6 +27,7 @@ def _relations(text, kgs, negated=False):
         ("Pancreatic head mass with <180 degrees contact with the SMV.", "superior_mesenteric_vein", "abutment"),
         ("The pancreatic body mass is in contact with the coeliac trunk over more than 180 degrees.", "celiac_axis", "encasement"),
         ("Pancreatic tail mass with narrowing of the splenic vein.", "splenic_vein", "encasement"),
+        ("Pancreatic head carcinoma involving the truncus coeliacus.", "celiac_axis", "invasion"),
     ],
 )
 def test_vessel_relation_forms(text, vessel, relation, kgs):
