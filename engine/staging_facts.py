@@ -15,6 +15,7 @@ from data_contracts.common import Flag
 from data_contracts.pathology import PathologyFeatures
 from data_contracts.report import LesionFinding, ReportFeatures
 from data_contracts.staging import StageResult
+from engine.extraction.plausibility import is_plausible_size
 
 INVOLVING_RELATIONS = frozenset({"encasement", "invasion", "occlusion", "tumor_thrombus"})
 """Vessel relations that count as involvement for T4 rules; contact and abutment do not."""
@@ -84,7 +85,7 @@ def _disagree(stated: str | None, computed: str) -> bool:
 
 def _pathology_facts(pathology: PathologyFeatures) -> dict[str, Any]:
     facts: dict[str, Any] = {
-        "max_diameter_mm": pathology.tumor_size_mm,
+        "max_diameter_mm": pathology.tumor_size_mm if is_plausible_size(pathology.organ, pathology.tumor_size_mm) else None,
         "tumor_count": pathology.tumor_count,
         "nodes_positive": pathology.nodes_positive,
         "depth": pathology.depth,
@@ -103,29 +104,67 @@ def _pathology_facts(pathology: PathologyFeatures) -> dict[str, Any]:
 
 
 def _report_facts(organ: str, report: ReportFeatures, kg: Any) -> dict[str, Any]:
-    current = [lesion for lesion in report.lesions if lesion.organ == organ and _is_primary(lesion, kg)]
-    if not current:
+    """Return the facts of the organ's primary tumour: the largest current lesion with a malignant primary impression."""
+    current = [lesion for lesion in report.lesions if lesion.organ == organ and not lesion.negated and not lesion.historical]
+    malignant = [lesion for lesion in current if _is_primary(lesion, kg)]
+    if not malignant:
         return {}
     facts: dict[str, Any] = {}
-    sizes = [lesion.max_diameter_mm for lesion in current if lesion.max_diameter_mm is not None]
-    if sizes:
-        facts["max_diameter_mm"] = max(sizes)
-    counts = [lesion.count for lesion in current if lesion.count]
-    if len(current) == 1 and counts:
-        facts["tumor_count"] = counts[0]
-    histology = next((kg.impressions[lesion.impression_id].histology for lesion in current if lesion.impression_id in kg.impressions), None)
+    size = _primary_size(organ, current, malignant)
+    if size is not None:
+        facts["max_diameter_mm"] = size
+    count = _tumor_count(malignant)
+    if count is not None:
+        facts["tumor_count"] = count
+    primary = max(malignant, key=lambda lesion: _plausible(organ, lesion.max_diameter_mm) or 0.0)
+    histology = next((kg.impressions[lesion.impression_id].histology for lesion in [primary, *malignant] if lesion.impression_id in kg.impressions), None)
     if histology:
         facts["histology"] = histology
     facts.update(_report_spread(organ, report))
     return facts
 
 
+def _primary_size(organ: str, current: list[LesionFinding], malignant: list[LesionFinding]) -> float | None:
+    """Return the largest plausible size of the malignant lesions.
+
+    When none states a size but exactly one lesion of the organ without an impression does
+    ("Pancreatic adenocarcinoma. A 3.0 x 4.0 cm mass at the pancreatic neck."), the report
+    described the tumour twice without linking the mentions, so that size is used. A size
+    impossible for the organ (``implausible_size``) is never used.
+    """
+    sizes = [size for lesion in malignant if (size := _plausible(organ, lesion.max_diameter_mm)) is not None]
+    if sizes:
+        return max(sizes)
+    unspecified = [lesion for lesion in current if lesion.impression_id is None and _plausible(organ, lesion.max_diameter_mm) is not None]
+    return unspecified[0].max_diameter_mm if len(unspecified) == 1 else None
+
+
+def _plausible(organ: str, size_mm: float | None) -> float | None:
+    return size_mm if size_mm is not None and is_plausible_size(organ, size_mm) else None
+
+
+def _tumor_count(malignant: list[LesionFinding]) -> int | None:
+    """Return the stated count of one malignant lesion, 1 for one lesion written in the singular, or the number of single lesions."""
+    if len(malignant) != 1:
+        return len(malignant) if all(not lesion.multiple for lesion in malignant) else None
+    lesion = malignant[0]
+    if lesion.count:
+        return lesion.count
+    return None if lesion.multiple else 1
+
+
 def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
     facts: dict[str, Any] = {}
-    structures = [v.vessel for v in report.vessels if v.relation in INVOLVING_RELATIONS and not v.negated and v.certainty == "definite"]
-    structures += [i.structure for i in report.invasions if not i.negated and i.certainty == "definite"]
+    vessels = [v for v in report.vessels if v.organ in (organ, None)]
+    involved = [v.vessel for v in vessels if v.relation in INVOLVING_RELATIONS and not v.negated and v.certainty == "definite"]
+    structures = involved + [i.structure for i in report.invasions if i.organ in (organ, None) and not i.negated and i.certainty == "definite"]
     if structures:
         facts["invaded_structures"] = list(dict.fromkeys(structures))
+    if involved:
+        facts["vascular_invasion"] = True
+    elif any(v.negated and v.relation in INVOLVING_RELATIONS for v in vessels):
+        # "The portal and hepatic veins are patent without tumour thrombus": vascular invasion is stated absent.
+        facts["vascular_invasion"] = False
     nodes = [n for n in report.nodes if not n.negated]
     if any(n.suspicious for n in nodes):
         facts["node_metastasis"] = True

@@ -17,6 +17,7 @@ from engine.extraction.lexicon import IGNORED_WORDS, LESION_WORDS, METASTASIS_WO
 from engine.extraction.mentions import Sentence, organ_of, organise
 from engine.extraction.metastases import find_metastases
 from engine.extraction.nodes import find_nodes
+from engine.extraction.validate import lesion_size_flags
 from engine.extraction.vessels import find_relations
 from engine.text.context import analyse
 from engine.text.sections import split_sections, standardize
@@ -34,11 +35,21 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
     language = detect_language(text)
     lexicon = build_lexicon(kgs)
     if language == "zh" and lexicon.has_zh:
-        return chinese.extract_chinese(text, case_id, kgs, lexicon, source_file=source_file, encoding=encoding)
-    if language != "en":
+        features = chinese.extract_chinese(text, case_id, kgs, lexicon, source_file=source_file, encoding=encoding)
+    elif language == "en":
+        features = _extract_english(text, case_id, kgs, lexicon, source_file, encoding)
+    else:
         message = f"case {case_id}: the report language ({language}) has no KG synonyms; nothing was extracted"
         return _empty(case_id, encoding, language, "unsupported_language", message, source_file)
 
+    flags = list(features.flags) + lesion_size_flags(features.lesions, case_id)
+    if not features.lesions and not features.organs_normal:
+        flags.append(_no_findings(case_id, source_file))
+    log.debug("case %s: %d lesions, %d nodes", case_id, len(features.lesions), len(features.nodes))
+    return features.model_copy(update={"flags": tuple(flags)})
+
+
+def _extract_english(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Lexicon, source_file: str | None, encoding: str) -> ReportFeatures:
     sections = split_sections(text)
     analysed = analyse(text, targets(lexicon))
     sentences = organise(text, analysed, lexicon, find_sizes(text), sections)
@@ -47,7 +58,7 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
     drafts = merge_drafts(mentions)
     lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
-    features = ReportFeatures(
+    return ReportFeatures(
         case_id=case_id,
         language="en",
         encoding=encoding,
@@ -60,10 +71,6 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
         organs_normal=normal_organs(text, sentences, set(kgs), drafts),
         flags=tuple(location_problems),
     )
-    if not features.lesions and not features.organs_normal:
-        features = features.model_copy(update={"flags": features.flags + (_no_findings(case_id, source_file),)})
-    log.debug("case %s: %d lesions, %d nodes", case_id, len(features.lesions), len(features.nodes))
-    return features
 
 
 def targets(lexicon: Lexicon) -> list[tuple[str, str]]:

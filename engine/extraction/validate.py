@@ -14,11 +14,8 @@ from typing import Any
 from data_contracts.common import FieldEvidence, Flag
 from data_contracts.pathology import PathologyFeatures
 from data_contracts.report import LesionFinding, ReportFeatures
+from engine.extraction.plausibility import implausible_size_flag, is_plausible_size
 
-MAX_LESION_MM: dict[str, float] = {"liver": 250.0, "pancreas": 150.0, "stomach": 250.0, "colon": 200.0, "esophagus": 150.0}
-"""Largest plausible single-lesion diameter per organ; above it a unit error (cm written for mm) is suspected."""
-DEFAULT_MAX_LESION_MM = 300.0
-MIN_LESION_MM = 1.0
 
 
 def validate_report(features: ReportFeatures, text: str, kgs: Mapping[str, Any]) -> ReportFeatures:
@@ -40,6 +37,10 @@ def validate_pathology(features: PathologyFeatures, text: str, kgs: Mapping[str,
         flag = _span_flag(item, text, features.case_id, "pathology")
         if flag:
             flags.append(flag)
+    if not is_plausible_size(features.organ, features.tumor_size_mm):
+        stated = next((item.span.text for item in features.evidence if item.field == "tumor_size_mm"), None)
+        flags.append(implausible_size_flag(features.case_id, "the pathology tumour size", features.organ, features.tumor_size_mm, stated,
+                                           "tumor_size_mm"))
     if features.organ is not None and features.organ not in kgs:
         flags.append(Flag(code="kg_edge_missing", field="organ", message=f"case {features.case_id}: pathology organ '{features.organ}' has no KG"))
     return features.model_copy(update={"flags": _unique(flags)})
@@ -65,7 +66,7 @@ def _check_lesion(lesion: LesionFinding, case_id: str, kgs) -> tuple[LesionFindi
             update[name] = _known(kg, "finding", value, lesion, name, case_id, flags)
     update["enhancement"] = tuple(v for v in (_known(kg, "finding", e, lesion, "enhancement", case_id, flags) for e in lesion.enhancement) if v)
     update["signs"] = tuple(v for v in (_known(kg, "finding", s, lesion, "signs", case_id, flags) for s in lesion.signs) if v)
-    flags += _size_flags(lesion, case_id)
+    flags += lesion_size_flags([lesion], case_id)
     return lesion.model_copy(update=update), flags
 
 
@@ -82,16 +83,16 @@ def _vocabulary_flag(case_id: str, lesion: LesionFinding, field: str, value: str
                 message=f"case {case_id}: lesion {lesion.finding_id} {field} '{value}' is not a term of the {lesion.organ} KG; the value was dropped")
 
 
-def _size_flags(lesion: LesionFinding, case_id: str) -> list[Flag]:
-    size = lesion.max_diameter_mm
-    if size is None:
-        return []
-    limit = MAX_LESION_MM.get(lesion.organ, DEFAULT_MAX_LESION_MM)
-    if size > limit or size < MIN_LESION_MM:
-        return [Flag(code="implausible_size", field="lesions.max_diameter_mm",
-                     message=(f"case {case_id}: lesion {lesion.finding_id} in the {lesion.organ} is stated as {size:g} mm, outside "
-                              f"{MIN_LESION_MM:g}-{limit:g} mm; check the unit (cm written for mm?) in the report"))]
-    return []
+def lesion_size_flags(lesions, case_id: str) -> list[Flag]:
+    """Return an ``implausible_size`` flag for every lesion whose stated size is impossible for its organ."""
+    flags = []
+    for lesion in lesions:
+        if is_plausible_size(lesion.organ, lesion.max_diameter_mm):
+            continue
+        stated = next((item.span.text for item in lesion.evidence if item.field == "max_diameter_mm"), None)
+        flags.append(implausible_size_flag(case_id, f"lesion {lesion.finding_id}", lesion.organ, lesion.max_diameter_mm, stated,
+                                           "lesions.max_diameter_mm"))
+    return flags
 
 
 def _span_flags(features: ReportFeatures, text: str) -> list[Flag]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.extraction import extract_pathology, extract_report
-from engine.staging_facts import stage_case, stage_flags
+from engine.staging_facts import facts_for_organ, stage_case, stage_flags
 from engine.text.decode import read_text_file
 
 SIZE_TOLERANCE = 0.1
@@ -223,3 +223,15 @@ def test_evidence_spans_match_text(name, shared_data, kgs):
         spans += [item.span for item in pathology.evidence]
     for span in spans:
         assert decoded.text[span.start : span.end] == span.text
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in LABELS.items() if e.size_mm))
+def test_stated_size_reaches_facts(name, shared_data, kgs):
+    """The size a report states for a staged organ is the size its AJCC 8 T category is computed from."""
+    _, report, pathology, stages = _extract(name, shared_data, kgs)
+    staged = [organ for organ in LABELS[name].size_mm if organ in stages]
+    for organ in staged:
+        facts = facts_for_organ(organ, report, pathology, kgs[organ])
+        size = LABELS[name].size_mm[organ]
+        assert "max_diameter_mm" in facts, f"{organ}: the stated {size} mm did not reach the staging facts"
+        assert abs(facts["max_diameter_mm"] - size) <= SIZE_TOLERANCE * size, f"{organ}: fact {facts['max_diameter_mm']} mm, label {size} mm"
