@@ -204,7 +204,25 @@ def _impression(readings, organ: str, kgs: Mapping[str, Any], mention: Mention) 
             for info in kgs[organ].impressions.values():
                 if info.histology == reading.id:
                     return info.id
-    return None
+    return generic_impression(kgs[organ], mention.text)
+
+
+_CANCER_WORD = re.compile(r"(?:^|\s)(?P<word>carcinoma|cancer|ca|adenocarcinoma|癌)$", re.IGNORECASE)
+
+
+def generic_impression(kg: Any, surface: str) -> str | None:
+    """Return the impression a bare cancer word names in an organ ("pancreatic body carcinoma", "胃窦癌"), if only one fits.
+
+    "Carcinoma" names the organ's impression when the KG has exactly one malignant
+    impression whose name ends in "carcinoma", and "adenocarcinoma" when exactly one ends
+    in "adenocarcinoma". Otherwise ("esophageal carcinoma": squamous or glandular) None.
+    """
+    match = _CANCER_WORD.search(surface.strip())
+    if match is None:
+        return None
+    suffix = "adenocarcinoma" if match.group("word").casefold() == "adenocarcinoma" else "carcinoma"
+    fitting = [i.id for i in kg.doc.impressions if i.behaviour == "malignant" and i.name.casefold().endswith(suffix)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _add_places(text, sentence, draft, mention, organs, sections, lexicon) -> None:

@@ -207,8 +207,8 @@ def _demote_generic_cancer(lexicon: Lexicon, kgs: Mapping[str, Any]) -> None:
         for key, readings in lexicon.readings.items():
             if not any(r.organ == organ and r.kind == "impression" for r in readings) or not _names_only_organ(lexicon, key, organ):
                 continue
-            kept = [r for r in readings if not (r.organ == organ and r.kind == "impression")]
-            lexicon.readings[key] = kept + ([lesion] if lesion not in kept else [])
+            other_readings = [r for r in readings if not (r.organ == organ and r.kind == "impression")]
+            lexicon.readings[key] = other_readings + ([lesion] if lesion not in other_readings else [])
 
 
 def _names_only_organ(lexicon: Lexicon, key: str, organ: str) -> bool:
@@ -228,7 +228,9 @@ def _note_case(case_forms: dict[str, bool], form: str) -> None:
     case_forms[key] = case_forms.get(key, True) and form.isupper()
 
 
-_SPELLINGS: tuple[tuple[str, str], ...] = (("oesophag", "esophag"), ("tumour", "tumor"), ("haemangioma", "hemangioma"), ("oedema", "edema"))
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("oesophag", "esophag"), ("tumour", "tumor"), ("haemangioma", "hemangioma"), ("oedema", "edema"), ("caec", "cec"), ("coeliac", "celiac"),
+)
 """British and American spellings; a KG form in one spelling also matches the other."""
 
 

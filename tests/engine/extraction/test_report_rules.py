@@ -76,6 +76,53 @@ def test_cm_for_mm_flagged_not_rescaled(kgs):
     assert "implausible_size" in [flag.code for flag in features.flags]
 
 
+@pytest.mark.parametrize(
+    "text,organ",
+    [
+        ("A 30 cm pancreatic mass, consistent with pancreatic adenocarcinoma.", "pancreas"),
+        ("Hepatocellular carcinoma measuring 45 cm in segment 6.", "liver"),
+        ("Lower oesophageal squamous cell carcinoma, 35 cm in length.", "esophagus"),
+        ("胃窦癌，大小约30cm。", "stomach"),
+    ],
+)
+def test_implausible_size_kept_out_of_staging(text, organ, kgs):
+    from engine.staging_facts import facts_for_organ, stage_case
+
+    features = extract_report(text, "case-1", kgs)
+    flags = [flag for flag in features.flags if flag.code == "implausible_size"]
+    assert len(flags) == 1
+    assert organ in flags[0].message
+    assert _lesions(features, organ)[0].max_diameter_mm >= 300
+    assert "max_diameter_mm" not in facts_for_organ(organ, features, None, kgs[organ])
+
+
+def test_implausible_size_leaves_t_undecided(kgs):
+    from engine.staging_facts import stage_case
+
+    features = extract_report("A 30 cm pancreatic mass, consistent with pancreatic adenocarcinoma.", "case-1", kgs)
+    assert stage_case(features, None, kgs)["pancreas"].T == "TX"
+
+
+def test_implausible_pathology_size_flagged(kgs):
+    from engine.extraction import extract_pathology
+    from engine.extraction.validate import validate_pathology
+    from engine.staging_facts import facts_for_organ
+
+    text = "Pancreas, Whipple: ductal adenocarcinoma. Tumor size: 28 cm. Lymph nodes: 0/12."
+    pathology = validate_pathology(extract_pathology(text, "case-1", kgs), text, kgs)
+    assert pathology.tumor_size_mm == 280.0
+    assert [flag.code for flag in pathology.flags] == ["implausible_size"]
+    assert "max_diameter_mm" not in facts_for_organ("pancreas", None, pathology, kgs["pancreas"])
+
+
+def test_primary_size_from_unlinked_mention(kgs):
+    from engine.staging_facts import facts_for_organ
+
+    text = "PANCREATIC ADENOCARCINOMA. A 3.0 x 4.0 cm heterogeneously enhancing mass is seen at the region of the pancreatic neck."
+    facts = facts_for_organ("pancreas", extract_report(text, "case-1", kgs), None, kgs["pancreas"])
+    assert facts["max_diameter_mm"] == 40.0
+
+
 def test_largest_axis_kept_not_sum(kgs):
     features = _extract("A 2.4 x 3.4 x 2.7 cm mass in the pancreatic head.", kgs)
     lesion = _lesions(features, "pancreas")[0]
@@ -216,6 +263,11 @@ def test_subregion_lists_and_sections(text, organ, regions, kgs):
         ("Distal esophageal carcinoma.", "esophagus", None),
         ("Oesophageal cancer in the lower third.", "esophagus", None),
         ("食管下段癌。", "esophagus", None),
+        ("胃窦癌。", "stomach", "gastric_adenocarcinoma"),
+        ("Pancreatic body carcinoma with arterial encasement.", "pancreas", "pdac"),
+        ("Caecal carcinoma with two liver metastases.", "colon", "colorectal_adenocarcinoma"),
+        ("Mid rectal adenocarcinoma.", "colon", "colorectal_adenocarcinoma"),
+        ("Distal oesophageal adenocarcinoma.", "esophagus", "esophageal_adenocarcinoma"),
         ("Mid-oesophageal squamous cell carcinoma.", "esophagus", "esophageal_scc"),
         ("Pancreatic carcinoma in the head.", "pancreas", "pdac"),
         ("Sigmoid colon cancer.", "colon", "colorectal_adenocarcinoma"),
