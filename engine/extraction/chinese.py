@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from data_contracts.report import ReportFeatures
-from engine.extraction.consistency import location_flags
+from engine.extraction.consistency import reconcile_locations
 from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import Lexicon
-from engine.extraction.mentions import Sentence, TermHit
+from engine.extraction.mentions import SKIPPED_SECTIONS, Sentence, TermHit
 from engine.extraction.vessels import find_relations
 from engine.text.context import Mention
-from engine.text.sections import split_sections, standardize
+from engine.text.sections import section_at, split_sections, standardize
 from engine.text.sizes import find_sizes
 
 LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌")
@@ -34,10 +34,12 @@ _COMMA = re.compile(r"[，,]")
 def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Lexicon, *, source_file: str | None, encoding: str) -> ReportFeatures:
     """Extract lesions from a Chinese report with the KG's zh synonyms."""
     sections = split_sections(text)
-    sentences = [_sentence(text, m.start(), m.end(), lexicon) for m in _CLAUSE.finditer(text)]
+    # A clause that starts with a heading ("诊断意见：...") lies in the section that heading opens.
+    sentences = [_sentence(text, m.start(), m.end(), lexicon, section_at(sections, m.end() - 1)) for m in _CLAUSE.finditer(text)]
+    sentences = [sentence for sentence in sentences if sentence.section not in SKIPPED_SECTIONS]
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
-    location_problems = location_flags(mentions, case_id, source_file)
-    drafts = merge_drafts(mentions)
+    location_problems = reconcile_locations(text, mentions, sentences, kgs, case_id, source_file)
+    drafts = merge_drafts(mentions, kgs)
     lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     return ReportFeatures(
@@ -46,8 +48,8 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     )
 
 
-def _sentence(text: str, start: int, end: int, lexicon: Lexicon) -> Sentence:
-    sentence = Sentence(start, end, "findings")
+def _sentence(text: str, start: int, end: int, lexicon: Lexicon, section: str) -> Sentence:
+    sentence = Sentence(start, end, section)
     sentence.terms = [TermHit(s, e, text[s:e], tuple(r)) for s, e, r in lexicon.find(text, start, end)]
     sentence.sizes = find_sizes(text, start, end)
     anchors = [(s, e, _label(h)) for h in sentence.terms for s, e in [(h.start, h.end)] if _label(h)]

@@ -33,7 +33,15 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 _COREFERENCE = re.compile(r"\b(?:this|that|these|the same|the above)\s+(?:[\w.-]+\s+){0,3}$", re.IGNORECASE)
-_LINK = re.compile(r"\b(?:consistent|consistant|compatible|in keeping|keeping)\s+with\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$|\brepresents?\s+(?:[\w-]+\s+){0,2}$|\bdiagnosis of\s+(?:a\s+|an\s+)?$", re.IGNORECASE)
+_LINK = re.compile(
+    r"(?:\b(?:consistent|consistant|compatible|in\s+keeping|keeping)\s+with|\b(?:likely\s+)?represent(?:s|ing)?|\bdiagnosis\s+of|\bsuspicious\s+for"
+    r"|\bconcerning\s+for|\bworrisome\s+for|\bsuggestive\s+of|\bsuggesting|\btypical\s+of|\bcharacteristic\s+of|\bdiagnostic\s+of"
+    r"|\b(?:most\s+)?likely(?:\s+to\s+be)?|\bprobabl[ey]|\bfavou?r(?:ing|s)?|\bin\s+favou?r\s+of|\b(?:may|could|might)\s+(?:represent|be)"
+    r"|\bpossibl[ey]|\bsuspected|\bquery|\bappearances\s+(?:are\s+)?(?:typical|in\s+keeping)\s+(?:of|with))"
+    r"\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}$"
+    r"|(?:考虑|倾向|符合|提示|可能为)[^，,。；]{0,4}$",
+    re.IGNORECASE,
+)
 _DISTANCE_AFTER = re.compile(r"^\s*(?:from|above|below|away|proximal|distal|in circumference|long\b)", re.IGNORECASE)
 METASTASIS_FORMS = frozenset({"metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour"})
 ATTACH_REACH = 300
@@ -62,7 +70,7 @@ class Draft:
 
 def find_lesions(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Mapping[str, Any], sections: list[Section]) -> list[Draft]:
     """Return merged lesion drafts in order of first mention."""
-    return merge_drafts(find_lesion_drafts(text, sentences, lexicon, kgs, sections))
+    return merge_drafts(find_lesion_drafts(text, sentences, lexicon, kgs, sections), kgs)
 
 
 def find_lesion_drafts(text: str, sentences: list[Sentence], lexicon: Lexicon, kgs: Mapping[str, Any], sections: list[Section]) -> list[Draft]:
@@ -79,6 +87,9 @@ def find_lesion_drafts(text: str, sentences: list[Sentence], lexicon: Lexicon, k
                 _add_attributes(text, sentence, drafts[-1], drafts[-1].organ, sections)
                 continue
             if in_sentence and _LINK.search(text[sentence.start : mention.start]) and _link(text, mention, in_sentence[-1], lexicon, kgs, sections):
+                size = size_owner.get(id(mention))
+                if size is not None and in_sentence[-1].size is None:
+                    _set_size(text, in_sentence[-1], size, sections)
                 continue
             draft = _draft(text, sentence, mention, lexicon, kgs, organs, sections, drafts)
             if draft is None:
@@ -316,11 +327,15 @@ def _continue_previous(text: str, sentence: Sentence, drafts: list[Draft], secti
         _set_size(text, drafts[-1], sizes[0], sections)
 
 
-def merge_drafts(drafts: list[Draft]) -> list[Draft]:
-    """Merge drafts that describe one lesion; keep the order of first mention."""
+def merge_drafts(drafts: list[Draft], kgs: Mapping[str, Any] | None = None) -> list[Draft]:
+    """Merge drafts that describe one lesion; keep the order of first mention.
+
+    With ``kgs``, subregions are compared through the KG's part-of hierarchy, so an
+    uncinate process mention and a pancreatic head mention can merge.
+    """
     merged: list[Draft] = []
     for draft in drafts:
-        target = next((m for m in merged if _same_lesion(m, draft)), None)
+        target = next((m for m in merged if _same_lesion(m, draft, kgs)), None)
         if target is None:
             merged.append(draft)
         else:
@@ -328,16 +343,37 @@ def merge_drafts(drafts: list[Draft]) -> list[Draft]:
     return merged
 
 
-def _same_lesion(a: Draft, b: Draft) -> bool:
+def _same_lesion(a: Draft, b: Draft, kgs: Mapping[str, Any] | None = None) -> bool:
     if a.organ != b.organ or a.negated != b.negated or a.historical != b.historical:
         return False
     if a.impression and b.impression and a.impression != b.impression:
         return False
-    if a.subregions and b.subregions and not set(a.subregions) & set(b.subregions) and a.section == b.section:
+    if a.subregions and b.subregions and not subregions_overlap(a.subregions, b.subregions, (kgs or {}).get(a.organ)):
         return False
     if a.size and b.size and abs(a.size.max_mm - b.size.max_mm) > 0.2 * max(a.size.max_mm, b.size.max_mm):
         return False
     return True
+
+
+def subregions_overlap(first: list[str], second: list[str], kg: Any) -> bool:
+    """Return True when the two subregion lists share one, or one lies in the other by the KG's part-of links."""
+    if set(first) & set(second):
+        return True
+    if kg is None:
+        return False
+    parents = {spec.id: spec.part_of for spec in kg.doc.subregions}
+    return any(_within(a, b, parents) or _within(b, a, parents) for a in first for b in second)
+
+
+def _within(inner: str, outer: str, parents: dict[str, str | None]) -> bool:
+    seen: set[str] = set()
+    current = parents.get(inner)
+    while current and current not in seen:
+        if current == outer:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
 
 
 def _absorb(target: Draft, other: Draft) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from data_contracts.common import Flag
 from data_contracts.report import ReportFeatures
 from engine.extraction import chinese
-from engine.extraction.consistency import location_flags
+from engine.extraction.consistency import reconcile_locations
 from engine.extraction.language import detect_language
 from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import IGNORED_WORDS, LESION_WORDS, METASTASIS_WORDS, NODE_WORDS, RELATION_WORDS, Lexicon, build_lexicon
@@ -54,8 +54,8 @@ def _extract_english(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: L
     analysed = analyse(text, targets(lexicon))
     sentences = organise(text, analysed, lexicon, find_sizes(text), sections)
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
-    location_problems = location_flags(mentions, case_id, source_file)
-    drafts = merge_drafts(mentions)
+    location_problems = reconcile_locations(text, mentions, sentences, kgs, case_id, source_file)
+    drafts = merge_drafts(mentions, kgs)
     lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     return ReportFeatures(
