@@ -25,6 +25,8 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	# pip freeze leaves setuptools out of the lock; the editable install needs >= 70.1.
+	$(PY) -m pip install --quiet "setuptools==84.2.1"
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
