@@ -18,6 +18,9 @@ NODE_PREFIX_KIND = {"stage": "stage_category"}
 
 SIZE_FIELDS = ("max_diameter_mm", "size_mm", "sizes_mm")
 
+CONTEXT_ATTRIBUTES = frozenset({"context", "background"})
+"""KG finding attributes about the patient or the organ as a whole (known primary, cirrhosis), not about the lesion."""
+
 
 @dataclass(frozen=True)
 class TermRef:
@@ -54,10 +57,33 @@ class ChainView:
         """True for a chain that states the organ has no lesion."""
         return self.chain.normal
 
+    @property
+    def described(self) -> bool:
+        """True for a lesion chain that describes the lesion itself.
+
+        A subregion, a size, a lesion mask, an impression the report states for
+        the lesion, or a finding about the lesion counts. Findings outside the
+        lesion (regional lymphadenopathy, ascites, distant lesions) and context
+        findings (a known primary, cirrhosis) do not, so a chain that rests on
+        them alone describes no tumour.
+        """
+        if self.normal:
+            return False
+        if self.subregions or self.size_mm is not None or self.imaging_lesion is not None:
+            return True
+        if self.report_lesion is not None and self.report_lesion.impression_id:
+            return True
+        return any(not is_outside_lesion(attribute) for attribute in self.attributes)
+
     def steps(self, *step_ids: str) -> tuple[ReasoningStep, ...]:
         """Return the chain steps with the given ids, in chain order."""
         wanted = set(step_ids)
         return tuple(step for step in self.chain.steps if step.step_id in wanted)
+
+
+def is_outside_lesion(attribute: str) -> bool:
+    """True for a KG finding attribute that describes something other than the lesion (``extrahepatic``, ``context``)."""
+    return attribute.startswith("extra") or attribute in CONTEXT_ATTRIBUTES
 
 
 def node_term(kg, text: str, kind: str | None = None):

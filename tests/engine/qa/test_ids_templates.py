@@ -34,7 +34,7 @@ def test_every_subtask_has_several_templates():
 def test_localization_questions_state_axis_order():
     for subtask in ("organ_bbox", "lesion_bbox"):
         for seed in range(10):
-            question = pick_question(subtask, random.Random(seed), organ="liver")
+            question = pick_question(subtask, random.Random(seed), organ="liver", lesion="the lesion in segment 5 of the liver")
             assert BOX_CONVENTION in question
     assert "RAS+" in BOX_CONVENTION
     assert "x_min, y_min, z_min, x_max, y_max, z_max" in BOX_CONVENTION
