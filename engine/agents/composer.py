@@ -1,9 +1,9 @@
 """QA composer (the sixth agent): VQA samples of the four task types from the accepted chains.
 
-Reads ``state.chains``, ``state.imaging``, ``state.report``, ``state.rejects``,
-``state.extras["cot_report_parts"]`` and ``["staging_facts"]`` (from the
-summarizer) and ``["split"]`` (from the pipeline). Writes ``state.samples`` and
-one provenance entry.
+Reads ``state.chains``, ``state.imaging``, ``state.report``, ``state.pathology``,
+``state.rejects``, ``state.extras["cot_report_parts"]``, ``["staging_facts"]`` and
+``["staging_fact_sources"]`` (from the summarizer) and ``["split"]`` (from the
+pipeline). Writes ``state.samples`` and one provenance entry.
 
 Task types and subtasks:
 
@@ -11,15 +11,17 @@ Task types and subtasks:
   ``lesion_bbox`` for chains whose lesion has a lesion mask; boxes are normalized
   RAS+ ``(x_min, y_min, z_min, x_max, y_max, z_max)``. Without a lesion mask only
   the organ box and the attribute ``subregion`` question locate the tumour.
-- attribute: density, shape, count, boundary, size, enhancement, subregion, each
-  only when the chain states it.
-- tnm: separate T, N and M questions (see ``engine.qa.tnm`` for undecided categories).
+- attribute: density, shape, boundary, size, enhancement and subregion per lesion,
+  each only when the chain states it, and the lesion count per organ.
+- tnm: separate T, N and M questions per organ with a staged primary tumour (see
+  ``engine.qa.tnm`` for which organs qualify and for undecided categories).
 - cot_report: the summarizer's report for the whole case and per organ with a lesion.
 
-A chain whose impression the pathology report contradicts on histology or
-malignancy (an unresolved discordance) still yields localization and attribute
-samples, but no TNM or report samples, so no sample teaches a conclusion the
-ground truth rejects. The task mix and selection rule are in ``engine.qa.mix``.
+Lesion chains that describe nothing of their lesion yield no sample
+(``engine.qa.primary.reportable_views``). A chain whose impression the
+pathology report contradicts on histology or malignancy (an unresolved
+discordance) still yields localization and attribute samples, but no TNM or
+report samples, so no sample teaches a conclusion the ground truth rejects. The task mix and selection rule are in ``engine.qa.mix``.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from __future__ import annotations
 import logging
 
 from data_contracts import TASK_TYPES, AgentProvenance, VQASample
-from engine.agents.summarizer import STAGING_FACTS_KEY, accepted_views
+from engine.agents.summarizer import STAGING_FACTS_KEY, STAGING_SOURCES_KEY, accepted_views
 from engine.provenance import build_provenance
 from engine.qa.attributes import attribute_candidates
 from engine.qa.candidate import Candidate
 from engine.qa.ids import sample_id, seeded_rng
 from engine.qa.localization import lesion_box_candidates, organ_box_candidates
 from engine.qa.mix import allocate, select
+from engine.qa.primary import reportable_views
 from engine.qa.reports import REPORT_PARTS_KEY, report_candidates
 from engine.qa.tnm import tnm_candidates
 from engine.qa.view import ChainView
@@ -67,9 +70,10 @@ def run(state: CaseState, ctx: EngineContext) -> CaseState:
 
 def candidates_by_task(state: CaseState, ctx: EngineContext) -> dict[str, list[Candidate]]:
     """Return every question the accepted chains support, per task type, in a stable order."""
-    views = accepted_views(state, ctx)
+    accepted = accepted_views(state, ctx)
     # An organ whose every chain was rejected gets no organ box either; one accepted chain keeps the organ in.
-    rejected_organs = {r.organ for r in state.rejects if r.organ} - {v.organ for v in views}
+    rejected_organs = {r.organ for r in state.rejects if r.organ} - {v.organ for v in accepted}
+    views = reportable_views(accepted, state.pathology)
     concordant = [v for v in views if not _conclusion_contradicted(v)]
     seed, case_id = ctx.config.seed, state.case.case_id
 
@@ -84,16 +88,21 @@ def candidates_by_task(state: CaseState, ctx: EngineContext) -> dict[str, list[C
 
     localization = organ_box_candidates(organs, organ_names, by_organ, state.imaging, state.report, rng("organ_bbox"))
     localization += lesion_box_candidates(views, state.imaging, state.report, rng("lesion_bbox"))
-    tnm = tnm_candidates(concordant, ctx.kgs, state.extras.get(STAGING_FACTS_KEY, {}), state.imaging, state.report, rng("tnm"))
+    tnm = tnm_candidates(concordant, ctx.kgs, state.extras.get(STAGING_FACTS_KEY, {}), state.imaging, state.report, rng("tnm"),
+                         state.extras.get(STAGING_SOURCES_KEY, {}))
     reports: list[Candidate] = []
     if views and len(concordant) == len(views):
-        reports = report_candidates(views, state.extras.get(REPORT_PARTS_KEY), state.imaging, state.report, rng("report"))
+        reports = report_candidates(views, state.extras.get(REPORT_PARTS_KEY), state.imaging, state.report, rng("report"), ctx.kgs)
     return {
         "localization": localization,
-        "attribute": attribute_candidates(views, state.imaging, state.report, rng("attribute")),
+        "attribute": attribute_candidates(views, state.imaging, state.report, rng("attribute"), _organs_with_rejected_lesions(state)),
         "tnm": tnm,
         "cot_report": reports,
     }
+
+
+def _organs_with_rejected_lesions(state: CaseState) -> frozenset[str]:
+    return frozenset(c.organ for c in state.extras.get("rejected_chains", ()) if not c.normal)
 
 
 def _conclusion_contradicted(view: ChainView) -> bool:

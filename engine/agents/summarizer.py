@@ -12,9 +12,13 @@ Reads ``state.chains`` (accepted chains from the calibrator), ``state.report``,
    ``Chain.discordance`` entries and a ``pathology_discordance`` flag;
 3. appends the pathology-level steps P1.. (behaviour, histology, T, N, M), each a KG edge.
 
+A lesion chain that describes nothing of its lesion (``ChainView.described``) is
+left as it is, flagged, and kept out of the report (``engine.qa.primary``).
+
 Then it writes ``state.cot_report`` (``<think>`` walk plus conclusion) and stores
-its parts in ``state.extras["cot_report_parts"]`` and the staging facts per chain
-in ``state.extras["staging_facts"]``. It appends one provenance entry.
+its parts in ``state.extras["cot_report_parts"]``, and the staging facts and
+their sources per chain in ``state.extras["staging_facts"]`` and
+``["staging_fact_sources"]``. It appends one provenance entry.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from data_contracts import Chain, CheckFailure, Flag, RepairRecord
 from engine.qa.cot_report import compose_report
 from engine.qa.pathology import discordance_entry, impression_of, pathology_applies, pathology_failures, pathology_steps
+from engine.qa.primary import lesion_facts, reportable_views, staged_primaries, undescribed_views
 from engine.qa.report_writer import write_report
 from engine.qa.reports import REPORT_PARTS_KEY
 from engine.qa.view import ChainView, build_view
@@ -35,26 +40,34 @@ logger = logging.getLogger(__name__)
 AGENT = "summarizer"
 STAGING_FACTS_KEY = "staging_facts"
 """Key of ``CaseState.extras``: chain id -> the staging facts the summarizer staged it with."""
+STAGING_SOURCES_KEY = "staging_fact_sources"
+"""Key of ``CaseState.extras``: chain id -> fact key -> 'pathology' or 'report', where each staging fact came from."""
 
 
 def run(state: CaseState, ctx: EngineContext) -> CaseState:
     """Add pathology-level steps to every accepted chain, check them against pathology, and write the CoT report."""
+    accepted = accepted_views(state, ctx)
+    undescribed = {v.chain.chain_id for v in undescribed_views(accepted, state.pathology)}
+    organ_lesion_facts = {organ: lesion_facts(group) for organ, group in staged_primaries(reportable_views(accepted, state.pathology), ctx.kgs).items()}
     chains: list[Chain] = []
-    flags: list[Flag] = []
+    flags: list[Flag] = [_undescribed_flag(c, state) for c in state.chains if c.chain_id in undescribed]
     facts_by_chain: dict[str, dict[str, Any]] = {}
+    sources_by_chain: dict[str, dict[str, str]] = {}
     for chain in state.chains:
-        if chain.status != "accepted" or chain.normal or chain.organ not in ctx.kgs:
+        if chain.status != "accepted" or chain.normal or chain.organ not in ctx.kgs or chain.chain_id in undescribed:
             chains.append(chain)
             continue
-        chain, facts, chain_flags = summarize_chain(chain, state, ctx)
+        chain, facts, sources, chain_flags = summarize_chain(chain, state, ctx, organ_lesion_facts.get(chain.organ, ({}, {})))
         chains.append(chain)
         facts_by_chain[chain.chain_id] = facts
+        sources_by_chain[chain.chain_id] = sources
         flags.extend(chain_flags)
 
     state = state.replace(chains=tuple(chains), flags=state.flags + tuple(flags),
-                          extras={**state.extras, STAGING_FACTS_KEY: facts_by_chain})
-    parts, provenance, text_flags = write_report(state, ctx, accepted_views(state, ctx))
-    logger.info("case %r: summarizer wrote the report over %d chains, %d flags", state.case.case_id, len(chains), len(flags) + len(text_flags))
+                          extras={**state.extras, STAGING_FACTS_KEY: facts_by_chain, STAGING_SOURCES_KEY: sources_by_chain})
+    views = reportable_views(accepted_views(state, ctx), state.pathology)
+    parts, provenance, text_flags = write_report(state, ctx, views)
+    logger.info("case %r: summarizer wrote the report over %d chains, %d flags", state.case.case_id, len(views), len(flags) + len(text_flags))
     return state.replace(
         cot_report=compose_report(parts["think"], parts["conclusion"]),
         extras={**state.extras, REPORT_PARTS_KEY: parts},
@@ -63,13 +76,27 @@ def run(state: CaseState, ctx: EngineContext) -> CaseState:
     )
 
 
+def _undescribed_flag(chain: Chain, state: CaseState) -> Flag:
+    """Flag a lesion chain that describes no property of its lesion; it is neither staged nor reported."""
+    code = "unsupported_impression" if chain.impression_id else "no_findings"
+    return Flag(code=code, severity="warning", field="chains",
+                message=f"case {state.case.case_id} organ {chain.organ}: chain {chain.chain_id} describes no subregion, size, lesion mask or "
+                        f"lesion finding, only findings outside the lesion; it is left out of staging, samples and the report")
+
+
 def accepted_views(state: CaseState, ctx: EngineContext) -> list[ChainView]:
     """Return a view of every accepted chain whose organ has a KG, in chain order."""
     return [build_view(c, ctx.kgs[c.organ], state.report, state.imaging) for c in state.chains if c.status == "accepted" and c.organ in ctx.kgs]
 
 
-def summarize_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple[Chain, dict[str, Any], list[Flag]]:
-    """Return the chain checked against pathology and extended to the pathology level, its staging facts and flags."""
+def summarize_chain(
+    chain: Chain, state: CaseState, ctx: EngineContext, chain_facts: tuple[dict[str, Any], dict[str, str]] = ({}, {}),
+) -> tuple[Chain, dict[str, Any], dict[str, str], list[Flag]]:
+    """Return the chain checked against pathology and extended to the pathology level, its staging facts, their sources and flags.
+
+    ``chain_facts`` are the facts and sources that the organ's tumour chains state
+    (``engine.qa.primary.lesion_facts``); report and pathology facts replace them.
+    """
     kg = ctx.kgs[chain.organ]
     pathology = state.pathology if pathology_applies(state.pathology, chain.organ) else None
     flags: list[Flag] = []
@@ -82,26 +109,29 @@ def summarize_chain(chain: Chain, state: CaseState, ctx: EngineContext) -> tuple
                               message=f"case {state.case.case_id} organ {chain.organ}: chain {chain.chain_id} disagrees with the pathology report "
                                       f"after {len(chain.repairs)} repair rounds: {'; '.join(chain.discordance)}"))
 
-    stage, facts = _stage(chain, kg, state, ctx, state.report, pathology, flags)
+    stage, facts = _stage(chain, kg, state, ctx, state.report, pathology, flags, chain_facts[0])
     if stage is not None:
         chain = chain.model_copy(update={"stage": stage})
     from engine.staging_facts import fact_sources
 
-    sources = fact_sources(chain.organ, state.report, pathology, kg) if facts else {}
+    sources = {**chain_facts[1], **fact_sources(chain.organ, state.report, pathology, kg)} if facts else {}
     kept = tuple(step for step in chain.steps if step.level != "pathology")
     chain = chain.model_copy(update={"steps": kept + pathology_steps(chain, kg, stage, facts, pathology, sources)})
-    return chain, facts, flags
+    return chain, facts, sources, flags
 
 
-def _stage(chain: Chain, kg, state: CaseState, ctx: EngineContext, report, pathology, flags: list[Flag]):
-    """Return ``(StageResult or None, facts)`` for the chain's impression; None for an unstaged impression."""
+def _stage(chain: Chain, kg, state: CaseState, ctx: EngineContext, report, pathology, flags: list[Flag], base_facts=None):
+    """Return ``(StageResult or None, facts)`` for the chain's impression; None for an unstaged impression.
+
+    ``base_facts`` fill the facts that report and pathology leave unknown.
+    """
     info = impression_of(chain, kg)
     if info is None or info.behaviour != "malignant" or not info.staging_table:
         return None, {}
     from engine.staging_facts import facts_for_organ
     from kg import FactError
 
-    facts = dict(facts_for_organ(chain.organ, report, pathology, kg))
+    facts = {**(base_facts or {}), **facts_for_organ(chain.organ, report, pathology, kg)}
     try:
         return kg.stage(facts, info.staging_table), facts
     except FactError as error:

@@ -16,6 +16,7 @@ from typing import Any
 from data_contracts import Chain, CheckFailure, EvidenceRef, PathologyFeatures, ReasoningStep, StageResult, Triplet
 
 from engine.qa.tnm import axis_missing, find_rule
+from engine.qa.wording import not_stated
 
 
 def pathology_applies(pathology: PathologyFeatures | None, organ: str) -> bool:
@@ -132,8 +133,9 @@ def _endpoint_name(kg, endpoint_id: str) -> str:
 
 def _stage_sentence(kg, name: str, axis: str, category: str, stage: StageResult) -> str:
     if category.endswith("X"):
-        missing = ", ".join(axis_missing(kg, stage, axis)) or "the facts the rules read"
-        return f"The {axis} category of the {name} cannot be decided ({category}); unknown: {missing}."
+        missing = axis_missing(kg, stage, axis)
+        reason = f" because {not_stated(missing)}" if missing else ""
+        return f"The {axis} category of the {name} cannot be assessed ({category}){reason}."
     rules = [r.id for r in (find_rule(kg, rid) for rid in stage.rules) if r is not None and r.axis == axis]
     cited = f" by rule {', '.join(rules)}" if rules else ""
     return f"The {name} is staged {category}{cited} (AJCC 8th edition)."
