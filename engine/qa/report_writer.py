@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from data_contracts import AgentProvenance, Flag
 from engine.qa.cot_report import conclusion, organ_walk
 from engine.qa.ids import seeded_rng
+from engine.qa.primary import primary_organs
 from engine.qa.view import ChainView
 from engine.state import CaseState, EngineContext
 
@@ -38,7 +39,7 @@ class SummaryReply(BaseModel):
 
 def write_report(state: CaseState, ctx: EngineContext, views: list[ChainView]) -> tuple[dict[str, Any], AgentProvenance, list[Flag]]:
     """Return the report parts (``think``, ``conclusion``, per-organ ``organs``), the provenance entry and flags."""
-    parts = rules_parts(state, views, ctx.config.seed)
+    parts = rules_parts(state, views, ctx.config.seed, ctx.kgs)
     backend = ctx.config.backend_for(AGENT)
     if backend.backend != "llm":
         return parts, AgentProvenance(agent=AGENT, backend="rules"), []
@@ -61,22 +62,24 @@ def write_report(state: CaseState, ctx: EngineContext, views: list[ChainView]) -
     return {**parts, "think": result.value.think.strip(), "conclusion": result.value.conclusion.strip()}, provenance, []
 
 
-def rules_parts(state: CaseState, views: list[ChainView], seed: int) -> dict[str, Any]:
+def rules_parts(state: CaseState, views: list[ChainView], seed: int, kgs: dict[str, Any]) -> dict[str, Any]:
     """Return the rules backend's report parts; openers are seeded by the run seed and case id."""
     rng = seeded_rng(seed, state.case.case_id, "summarizer")
+    primaries = primary_organs(views, kgs)
     organs: dict[str, dict[str, str]] = {}
-    for organ in _organ_order(views):
+    for organ in _organ_order(views, primaries):
         organ_views = [v for v in views if v.organ == organ]
-        organs[organ] = {"think": organ_walk(organ_views, state.imaging, state.report, rng), "conclusion": conclusion(organ_views)}
+        walk = organ_walk(organ_views, state.imaging, state.report, rng, primary_here=organ in primaries)
+        organs[organ] = {"think": walk, "conclusion": conclusion(organ_views, kgs)}
     think = "\n\n".join(part["think"] for part in organs.values()) or "No organ chain was accepted for this case."
-    return {"think": think, "conclusion": conclusion(views), "organs": organs}
+    return {"think": think, "conclusion": conclusion(views, kgs), "organs": organs}
 
 
-def _organ_order(views: list[ChainView]) -> list[str]:
-    """Return organs with lesion chains first, then normal organs, each group in chain order."""
+def _organ_order(views: list[ChainView], primaries: tuple[str, ...]) -> list[str]:
+    """Return organs with a primary tumour first, then other organs with lesion chains, then normal organs, each group in chain order."""
     abnormal = [v.organ for v in views if not v.normal]
     normal = [v.organ for v in views if v.normal]
-    return list(dict.fromkeys(abnormal + normal))
+    return list(dict.fromkeys([*primaries, *abnormal, *normal]))
 
 
 def unsupported_statements(text: str, views: list[ChainView], state: CaseState, ctx: EngineContext, grounded_text: str = "") -> list[str]:

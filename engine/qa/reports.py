@@ -9,6 +9,7 @@ from data_contracts import ImagingFeatures, ReportFeatures
 
 from engine.qa.candidate import Candidate, step_evidence
 from engine.qa.iir import iir_rounds, report_rounds
+from engine.qa.primary import primary_organs
 from engine.qa.templates import pick_question
 from engine.qa.view import ChainView
 
@@ -18,6 +19,7 @@ REPORT_PARTS_KEY = "cot_report_parts"
 
 def report_candidates(
     views: list[ChainView], parts: dict[str, Any] | None, imaging: ImagingFeatures | None, report: ReportFeatures | None, rng: random.Random,
+    kgs: dict[str, Any] | None = None,
 ) -> list[Candidate]:
     """Return the whole-case report question and one question per organ with a lesion chain."""
     if not parts:
@@ -30,7 +32,7 @@ def report_candidates(
         question=pick_question("report", rng), think=parts["think"], answer=parts["conclusion"],
         answer_fields={"organs": organs, "impressions": [v.impression.id for v in views if v.impression], "conclusion": parts["conclusion"]},
         steps=steps, chain_ids=chain_ids, evidence=step_evidence(steps),
-        iir_rounds=report_rounds(views, report, imaging, parts["conclusion"]),
+        iir_rounds=report_rounds(views, report, imaging, parts["conclusion"], primary_organs(views, kgs) if kgs else ()),
     )]
 
     for organ, organ_parts in sorted(parts.get("organs", {}).items()):
@@ -45,6 +47,7 @@ def report_candidates(
             answer_fields={"organs": [organ], "impressions": [v.impression.id for v in organ_views if v.impression],
                            "conclusion": organ_parts["conclusion"]},
             steps=organ_steps, chain_ids=tuple(v.chain.chain_id for v in organ_views), evidence=step_evidence(organ_steps),
-            iir_rounds=iir_rounds(organ_views[0], organ, name, organ_parts["conclusion"], report, imaging),
+            iir_rounds=iir_rounds(next(v for v in organ_views if not v.normal), organ, name, organ_parts["conclusion"], report, imaging,
+                                  neighbours=("invasion", "metastasis")),
         ))
     return candidates
