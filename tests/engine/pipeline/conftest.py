@@ -10,7 +10,7 @@ from data_contracts import CaseInput
 from engine.config import EngineConfig
 from engine.pipeline import build_context
 
-PHANTOM_CASES = 8
+PHANTOM_CASES = 16
 
 
 @pytest.fixture(scope="session")

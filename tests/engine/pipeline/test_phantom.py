@@ -1,4 +1,7 @@
-"""Phantom cases: sample answers match truth.json, the task mix follows the config, splits go by case."""
+"""Phantom cases: lesion boxes are valid, the task mix follows the config, splits go by case.
+
+Answers against truth.json are checked in test_phantom_cohort.py.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,6 @@ import pytest
 
 from engine.pipeline import run_case
 
-TRUTH_ATTRIBUTES = {"density": "density", "shape": "shape", "boundary": "margin", "enhancement": "enhancement", "subregion": "subregion"}
-
 
 @pytest.fixture(scope="module")
 def phantom_results(phantom_cases, engine_ctx):
@@ -20,42 +21,6 @@ def phantom_results(phantom_cases, engine_ctx):
 
 def _truth(case) -> dict:
     return json.loads((Path(case.report_path).parent / "truth.json").read_text(encoding="utf-8"))
-
-
-def test_phantom_attribute_answers_match_truth(phantom_results):
-    checked = 0
-    for case, result in phantom_results:
-        truth = _truth(case)
-        for sample in result.samples:
-            if sample.task_type != "attribute":
-                continue
-            answer = json.loads(sample.answer_json)
-            lesions = [les for les in truth["lesions"] if les["organ"] == sample.organ]
-            assert lesions, f"{case.case_id}: attribute sample about {sample.organ}, which has no true lesion"
-            if sample.subtask == "size":
-                assert any(abs(answer["max_diameter_mm"] - les["max_axial_diameter_mm"]) <= 1.0 for les in lesions), answer
-            elif sample.subtask in TRUTH_ATTRIBUTES:
-                key = TRUTH_ATTRIBUTES[sample.subtask]
-                assert any(set(answer["values"]) == {les[key]} for les in lesions), (case.case_id, sample.subtask, answer)
-            checked += 1
-    assert checked > 0
-
-
-def test_phantom_stage_answers_match_truth(phantom_results):
-    checked = 0
-    for case, result in phantom_results:
-        truth = _truth(case)
-        for sample in result.samples:
-            if sample.task_type != "tnm":
-                continue
-            answer = json.loads(sample.answer_json)
-            if truth["stage"] is None or not answer["determined"]:
-                continue
-            assert answer["category"] == truth["stage"][sample.subtask], (case.case_id, sample.subtask, answer)
-            checked += 1
-    if not any(_truth(case)["stage"] for case, _ in phantom_results):
-        pytest.skip("the phantom cohort drew no staged primary tumour")
-    assert checked > 0
 
 
 def test_phantom_lesion_boxes_match_lesion_masks(phantom_results):
