@@ -15,6 +15,7 @@ from engine.extraction.consistency import reconcile_locations
 from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import Lexicon
 from engine.extraction.mentions import SKIPPED_SECTIONS, Sentence, TermHit
+from engine.extraction.nodes import find_nodes
 from engine.extraction.vessels import find_relations
 from engine.text.context import Mention
 from engine.text.sections import section_at, split_sections, standardize
@@ -44,7 +45,8 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     return ReportFeatures(
         case_id=case_id, language="zh", encoding=encoding, standardized=standardize(text, sections),
-        lesions=tuple(to_findings(drafts, lexicon)), vessels=tuple(vessels), invasions=tuple(invasions), flags=tuple(location_problems),
+        lesions=tuple(to_findings(drafts, lexicon)), nodes=tuple(find_nodes(text, sentences, kgs, sections)), vessels=tuple(vessels),
+        invasions=tuple(invasions), flags=tuple(location_problems),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from data_contracts.common import FieldEvidence
 from data_contracts.report import LesionFinding
+from engine.extraction.counts import count_before
 from engine.extraction.evidence import evidence
 from engine.extraction.lexicon import ATTRIBUTE_FIELDS, LESION_WORDS, Lexicon
 from engine.extraction.mentions import OTHER_PLACE, Sentence, nearest
@@ -26,12 +27,6 @@ ANCHOR_LABELS = frozenset({"LESION", "IMPRESSION", "ENDPOINT", "METASTASIS"})
 SIZE_REACH = 90
 """Characters between a size and its anchor beyond which the size is not the anchor's."""
 
-_NUMBER_WORDS = {"one": 1, "single": 1, "solitary": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_COUNT = re.compile(
-    r"\b(one|single|solitary|two|three|four|five|six|seven|eight|nine|ten|multiple|several|numerous|few|many)\b\s+(?:[\w-]+\s+){0,4}$"
-    r"|(?<![#\d.])\b(\d{1,2})\s+(?:[a-z-]+\s+){0,2}$",
-    re.IGNORECASE,
-)
 _COREFERENCE = re.compile(r"\b(?:this|that|these|the same|the above)\s+(?:[\w.-]+\s+){0,3}$", re.IGNORECASE)
 _LINK = re.compile(
     r"(?:\b(?:consistent|consistant|compatible|in\s+keeping|keeping)\s+with|\b(?:likely\s+)?represent(?:s|ing)?|\bdiagnosis\s+of|\bsuspicious\s+for"
@@ -149,7 +144,9 @@ def _refers_back(text: str, sentence: Sentence, mention: Mention, drafts: list[D
 
 def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) -> Draft | None:
     readings = _readings(lexicon, mention.text)
-    organ = _anchor_organ(text, sentence, mention, readings, organs)
+    organ = _anchor_organ(text, sentence, mention, readings, organs) or _embedded_organ(mention, lexicon, organs)
+    if organ is None:
+        organ = _later_impression_organ(sentence, mention, lexicon)
     if organ is None and previous and re.search(r"\bthe\s+(?:[\w.-]+\s+){0,3}$", text[sentence.start : mention.start], re.IGNORECASE):
         organ = previous[-1].organ
     if organ is None:
@@ -164,6 +161,28 @@ def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) ->
     _add_attributes(text, sentence, draft, organ, sections)
     _add_count(text, sentence, draft, mention, sections)
     return draft
+
+
+def _embedded_organ(mention: Mention, lexicon: Lexicon, organs: set[str]) -> str | None:
+    """Return the organ named inside a finding anchor ("liver lesions" is a colon KG finding that names the liver)."""
+    words = mention.text.split()
+    for size in range(len(words) - 1, 0, -1):
+        readings = lexicon.readings.get(_key(" ".join(words[:size])), [])
+        placed = {r.organ for r in readings if r.kind in ("organ", "subregion")} | {r.id for r in readings if r.kind == "structure" and r.id in organs}
+        if len(placed) == 1:
+            return placed.pop()
+    return None
+
+
+def _later_impression_organ(sentence: Sentence, mention: Mention, lexicon: Lexicon) -> str | None:
+    """Return the organ of an impression later in the sentence: 'Two lesions in the left lobe are consistent with simple cysts'."""
+    for later in sentence.mentions:
+        if later.start <= mention.start or later.label not in ("IMPRESSION", "LESION"):
+            continue
+        own = {r.organ for r in _readings(lexicon, later.text) if r.kind in ("impression", "lesion")}
+        if len(own) == 1:
+            return own.pop()
+    return None
 
 
 def _key(text: str) -> str:
@@ -272,26 +291,16 @@ def _add_attributes(text, sentence, draft, organ, sections) -> None:
 
 
 def _add_count(text, sentence, draft, mention, sections) -> None:
-    before = text[max(sentence.start, mention.start - 60) : mention.start]
-    match = _COUNT.search(before)
+    """Set the lesion count from a count word before the anchor ("two", "3", "multiple (at least 4)", "两个", "多发")."""
     plural = mention.text.casefold().endswith("s") and not mention.text.casefold().endswith(("ss", "sis", "us"))
-    if match:
-        group = 1 if match.group(1) else 2
-        word = match.group(group).casefold()
-        number = _NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else None)
-        if number is not None and not _is_size_number(before, match, group):
-            draft.count = number
-            draft.multiple = number > 1
-        elif number is None:
-            draft.multiple = True
-        start = mention.start - len(before) + match.start(group)
-        draft.evidence.append(evidence("count", text, start, start + len(match.group(group)), sections))
-    elif plural:
-        draft.multiple = True
-
-
-def _is_size_number(before: str, match: re.Match[str], group: int) -> bool:
-    return bool(re.match(r"\s*(?:[.,]\d|\s*(?:x|mm|cm))", before[match.end(group) :]))
+    count = count_before(text, max(sentence.start, mention.start - 60), mention.start)
+    if count is None:
+        draft.multiple = draft.multiple or plural
+        return
+    if count.number is not None:
+        draft.count = count.number
+    draft.multiple = count.many
+    draft.evidence.append(evidence("count", text, count.start, count.end, sections))
 
 
 def _assign_sizes(text: str, sentence: Sentence) -> dict[int, SizeMention]:

@@ -25,7 +25,8 @@ LESION_WORDS: tuple[str, ...] = (
 IGNORED_WORDS: tuple[str, ...] = ("mass effect", "lymph node stations", "nodes per cassette")
 """Phrases that contain a lesion or node word but name none; matched so the shorter word is not."""
 NODE_WORDS: tuple[str, ...] = (
-    "lymph node", "lymph nodes", "node", "nodes", "adenopathy", "lymphadenopathy", "lymph node enlargement",
+    "lymph node", "lymph nodes", "node", "nodes", "adenopathy", "lymphadenopathy", "lymph node enlargement", "nodal metastases",
+    "nodal metastasis", "nodal disease", "nodal involvement", "lymph node metastases", "lymph node metastasis",
 )
 METASTASIS_WORDS: tuple[str, ...] = (
     "metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour",

@@ -24,7 +24,8 @@ def find_metastases(text: str, sentences: list[Sentence], kgs: Mapping[str, Any]
     """Return metastasis mentions with a site (rep-M1, ...), one per site and polarity."""
     found: list[MetastasisFinding] = []
     for sentence in sentences:
-        for mention in (m for m in sentence.mentions if _METASTASIS_WORD.search(m.text) and not m.hypothetical and not m.historical):
+        candidates = [m for m in sentence.mentions if m.label != "NODE" and _METASTASIS_WORD.search(m.text)]
+        for mention in (m for m in candidates if not m.hypothetical and not m.historical):
             sites = [(s.start(), s.end(), SITE_WORDS[s.group(1).casefold()]) for s in _SITE.finditer(text, sentence.start, sentence.end)]
             site = nearest(mention.start, sites)
             if site is None or any(f.site == site and f.negated == mention.negated for f in found):
