@@ -73,7 +73,7 @@ def candidates_by_task(state: CaseState, ctx: EngineContext) -> dict[str, list[C
     accepted = accepted_views(state, ctx)
     # An organ whose every chain was rejected gets no organ box either; one accepted chain keeps the organ in.
     rejected_organs = {r.organ for r in state.rejects if r.organ} - {v.organ for v in accepted}
-    views = reportable_views(accepted, state.pathology)
+    views = reportable_views(accepted, state.pathology, ctx.kgs)
     concordant = [v for v in views if not _conclusion_contradicted(v)]
     seed, case_id = ctx.config.seed, state.case.case_id
 

@@ -47,8 +47,8 @@ STAGING_SOURCES_KEY = "staging_fact_sources"
 def run(state: CaseState, ctx: EngineContext) -> CaseState:
     """Add pathology-level steps to every accepted chain, check them against pathology, and write the CoT report."""
     accepted = accepted_views(state, ctx)
-    undescribed = {v.chain.chain_id for v in undescribed_views(accepted, state.pathology)}
-    organ_lesion_facts = {organ: lesion_facts(group) for organ, group in staged_primaries(reportable_views(accepted, state.pathology), ctx.kgs).items()}
+    undescribed = {v.chain.chain_id for v in undescribed_views(accepted, state.pathology, ctx.kgs)}
+    organ_lesion_facts = {organ: lesion_facts(group) for organ, group in staged_primaries(reportable_views(accepted, state.pathology, ctx.kgs), ctx.kgs).items()}
     chains: list[Chain] = []
     flags: list[Flag] = [_undescribed_flag(c, state) for c in state.chains if c.chain_id in undescribed]
     facts_by_chain: dict[str, dict[str, Any]] = {}
@@ -65,7 +65,7 @@ def run(state: CaseState, ctx: EngineContext) -> CaseState:
 
     state = state.replace(chains=tuple(chains), flags=state.flags + tuple(flags),
                           extras={**state.extras, STAGING_FACTS_KEY: facts_by_chain, STAGING_SOURCES_KEY: sources_by_chain})
-    views = reportable_views(accepted_views(state, ctx), state.pathology)
+    views = reportable_views(accepted_views(state, ctx), state.pathology, ctx.kgs)
     parts, provenance, text_flags = write_report(state, ctx, views)
     logger.info("case %r: summarizer wrote the report over %d chains, %d flags", state.case.case_id, len(views), len(flags) + len(text_flags))
     return state.replace(

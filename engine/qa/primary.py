@@ -3,7 +3,7 @@
 A lesion chain that describes nothing of the lesion (only "a lesion in the
 pancreas" with regional lymphadenopathy) states no tumour, so it gets no TNM,
 attribute or report sample. It is kept only in an organ that has no described
-lesion and whose malignancy the pathology report confirms.
+lesion, when the pathology report of that organ confirms its malignant histology.
 
 TNM is asked once per organ, about its staged primary tumour: the chains of the
 organ whose impression is malignant and has an AJCC staging table. Metastases
@@ -24,20 +24,24 @@ from engine.qa.wording import format_mm, locations_phrase, organ_adjective
 RANK_WORDS = ("largest", "second-largest", "third-largest", "fourth-largest", "fifth-largest")
 
 
-def reportable_views(views: Sequence[ChainView], pathology: PathologyFeatures | None) -> list[ChainView]:
-    """Return the normal chains, the described lesion chains, and lesion chains the pathology report vouches for."""
+def reportable_views(views: Sequence[ChainView], pathology: PathologyFeatures | None, kgs) -> list[ChainView]:
+    """Return the normal chains, the described lesion chains, and lesion chains the pathology report confirms."""
     described_organs = {v.organ for v in views if v.described}
-    return [v for v in views if v.normal or v.described or (v.organ not in described_organs and _confirmed(v, pathology))]
+    return [v for v in views if v.normal or v.described or (v.organ not in described_organs and _confirmed(v, pathology, kgs))]
 
 
-def undescribed_views(views: Sequence[ChainView], pathology: PathologyFeatures | None) -> list[ChainView]:
+def undescribed_views(views: Sequence[ChainView], pathology: PathologyFeatures | None, kgs) -> list[ChainView]:
     """Return the lesion chains ``reportable_views`` leaves out."""
-    kept = {v.chain.chain_id for v in reportable_views(views, pathology)}
+    kept = {v.chain.chain_id for v in reportable_views(views, pathology, kgs)}
     return [v for v in views if v.chain.chain_id not in kept]
 
 
-def _confirmed(view: ChainView, pathology: PathologyFeatures | None) -> bool:
-    return pathology is not None and pathology.organ == view.organ and bool(pathology.malignant)
+def _confirmed(view: ChainView, pathology: PathologyFeatures | None, kgs) -> bool:
+    """True when the pathology report is about the chain's organ, malignant, and of the histology the chain's impression names."""
+    if pathology is None or pathology.organ != view.organ or not pathology.malignant or view.impression is None:
+        return False
+    info = kgs[view.organ].impressions.get(view.impression.id)
+    return info is not None and info.histology == pathology.histology
 
 
 def is_staged_primary(view: ChainView, kg) -> bool:

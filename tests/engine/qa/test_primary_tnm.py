@@ -63,17 +63,19 @@ def test_chain_resting_on_nodes_alone_is_not_reported(kgs):
     (view,) = _views(kgs, spurious)
 
     assert not view.described
-    assert reportable_views([view], None) == []
-    assert undescribed_views([view], None) == [view]
+    assert reportable_views([view], None, kgs) == []
+    assert undescribed_views([view], None, kgs) == [view]
 
 
 def test_pathology_keeps_undescribed_chain_of_its_organ(kgs):
     spurious = _chain("pancreas", "L3", "pdac", findings=(("has_feature", "lymphadenopathy"),))
-    pathology = PathologyFeatures(case_id="case", organ="pancreas", malignant=True)
+    pathology = PathologyFeatures(case_id="case", organ="pancreas", malignant=True, histology="ductal_adenocarcinoma")
+    assert len(reportable_views(_views(kgs, spurious), pathology, kgs)) == 1
 
-    assert len(reportable_views(_views(kgs, spurious), pathology)) == 1
-    other_organ = PathologyFeatures(case_id="case", organ="liver", malignant=True)
-    assert reportable_views(_views(kgs, spurious), other_organ) == []
+    other_organ = PathologyFeatures(case_id="case", organ="liver", malignant=True, histology="ductal_adenocarcinoma")
+    assert reportable_views(_views(kgs, spurious), other_organ, kgs) == []
+    other_histology = PathologyFeatures(case_id="case", organ="pancreas", malignant=True, histology="neuroendocrine_tumour")
+    assert reportable_views(_views(kgs, spurious), other_histology, kgs) == []
 
 
 def test_metastases_and_benign_lesions_are_not_staged(kgs):
