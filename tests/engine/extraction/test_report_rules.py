@@ -277,3 +277,23 @@ def test_generic_carcinoma_guesses_no_histology(text, organ, impression, kgs):
     lesions = _lesions(_extract(text, kgs), organ)
     assert lesions
     assert lesions[0].impression_id == impression
+
+
+@pytest.mark.parametrize(
+    "text,count,multiple",
+    [
+        ("Two lesions in the left lobe are consistent with simple cysts.", 2, True),
+        ("There are three hypodense lesions in the liver.", 3, True),
+        ("There are 2 lesions in the liver.", 2, True),
+        ("Multiple (at least 4) hypodense liver lesions.", 4, True),
+        ("Several hepatic cysts.", None, True),
+        ("A segment 6 lesion of the liver.", None, False),
+        ("S7/8 lesion in the liver.", None, False),
+        ("肝内见两个囊性病灶。", 2, True),
+        ("肝内多发低密度结节。", None, True),
+    ],
+)
+def test_lesion_count(text, count, multiple, kgs):
+    lesion = _lesions(_extract(text, kgs), "liver")[0]
+    assert lesion.count == count
+    assert lesion.multiple is multiple
