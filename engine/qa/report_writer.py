@@ -3,8 +3,9 @@
 The llm backend sends the chains, imaging measurements and pathology facts with
 the ``summarizer`` prompt and requests ``{"think": ..., "conclusion": ...}``.
 Its text is accepted only when every KG finding, impression or endpoint it names
-is in a chain (or in the rules report built from the chains) and every size or
-volume it states is a measured value. Otherwise the rules text is used, and a
+is in a chain (or in the rules report built from the chains), every size or
+volume it states is a measured value, and its conclusion prints no undecided
+category (TX, NX, MX) as a stage. Otherwise the rules text is used, and a
 ``hallucinated_finding`` flag lists the unsupported statements.
 """
 
@@ -25,6 +26,8 @@ from engine.state import CaseState, EngineContext
 AGENT = "summarizer"
 PROMPT_NAME = "summarizer"
 CHECKED_KINDS = ("finding", "impression", "endpoint")
+UNDECIDED_CATEGORY = re.compile(r"\b[TNM]X\b")
+"""TX, NX or MX: a conclusion states what is known instead (``engine.qa.cot_report.stage_statement``)."""
 NUMBER_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(mm|cm|ml|mL)\b")
 
 
@@ -55,6 +58,7 @@ def write_report(state: CaseState, ctx: EngineContext, views: list[ChainView]) -
     provenance = AgentProvenance(agent=AGENT, backend="llm", model=result.model, prompt_hash=prompt.sha256)
     grounded_text = parts["think"] + "\n" + parts["conclusion"]
     problems = unsupported_statements(result.value.think + "\n" + result.value.conclusion, views, state, ctx, grounded_text)
+    problems += [f"the conclusion prints the undecided category '{category}' as a stage" for category in UNDECIDED_CATEGORY.findall(result.value.conclusion)]
     if problems:
         flag = Flag(code="hallucinated_finding", severity="warning", field="cot_report",
                     message=f"case {state.case.case_id}: the LLM report states facts absent from the chains ({'; '.join(problems)}); the rules report was used")

@@ -51,15 +51,17 @@ def draft_chain(prompt: str) -> dict:
     return {"impression": impression.removeprefix("impression:"), "steps": steps}
 
 
-def summary_reply(prompt: str, invent: bool) -> dict:
+def summary_reply(prompt: str, invent: bool, undecided_stage: bool = False) -> dict:
     template = _section(prompt, "A template report built from the same chains, for reference:").strip()
     think, _, conclusion = template.rpartition("\n\n")
     if invent:
         think += "\nThere is also a 45 mm calcified mass."
+    if undecided_stage:
+        conclusion += " Staged TX NX MX."
     return {"think": think, "conclusion": conclusion}
 
 
-def make_responder(invent_in_summary: bool = False, hallucinate_first_chain: bool = False):
+def make_responder(invent_in_summary: bool = False, hallucinate_first_chain: bool = False, undecided_stage: bool = False):
     def responder(body: dict):
         name = body.get("response_format", {}).get("json_schema", {}).get("name", "")
         prompt = body["messages"][-1]["content"]
@@ -70,7 +72,7 @@ def make_responder(invent_in_summary: bool = False, hallucinate_first_chain: boo
                 draft["steps"][0]["cites"] = [{"fact_id": "rep-L9.max_diameter_mm", "value": "99"}]
             return draft
         if name == "SummaryReply":
-            return summary_reply(prompt, invent_in_summary)
+            return summary_reply(prompt, invent_in_summary, undecided_stage)
         return "unexpected schema " + name
     return responder
 
@@ -113,6 +115,20 @@ def test_llm_report_with_invented_fact_falls_back(shared_data, fake_llm):  # noq
     assert "45 mm" in flags[0].message
     for sample in result.samples:
         assert not re.search(r"\b45 mm\b", sample.think)
+
+
+@pytest.mark.shared_data
+def test_llm_report_printing_undecided_stage_falls_back(shared_data, fake_llm):  # noqa: F811
+    fake_llm.responder = make_responder(undecided_stage=True)
+    ctx = build_context(llm_config(fake_llm.url))
+    result = run_case(real_case(shared_data, "pancreas_pdac_01.txt"), ctx)
+
+    flags = [f for f in result.flags if f.code == "hallucinated_finding"]
+    assert flags
+    assert "undecided category 'TX'" in flags[0].message
+    for sample in result.samples:
+        if sample.task_type == "cot_report":
+            assert "Staged TX NX MX" not in sample.answer
 
 
 @pytest.mark.shared_data
