@@ -92,8 +92,7 @@ def group_keys(fingerprints: Sequence[CaseFingerprint], jaccard_threshold: float
         _union_all(members, union)
     for members in _shared_values(fingerprints, lambda fp: f"ct:{fp.ct_hash}" if fp.ct_hash else None):
         _union_all(members, union)
-    for first, second in _near_identical_reports(fingerprints, jaccard_threshold):
-        union(first, second)
+    _join_near_identical_reports(fingerprints, jaccard_threshold, find, union)
 
     return {fp.case_id: find(fp.case_id) for fp in fingerprints}
 
@@ -118,23 +117,36 @@ def _shared_values(fingerprints: Iterable[CaseFingerprint], key_of) -> list[list
     return [members for members in buckets.values() if len(members) > 1]
 
 
-def _near_identical_reports(fingerprints: Sequence[CaseFingerprint], threshold: float) -> set[tuple[str, str]]:
+def _join_near_identical_reports(fingerprints: Sequence[CaseFingerprint], threshold: float, find, union) -> None:
+    """Join the cases whose reports are near-identical.
+
+    Identical shingle sets are joined without comparing them, and a candidate
+    pair already in one group is not compared again. Both shortcuts keep the
+    groups exact and keep templated reports (thousands of copies of one
+    normal report) from costing one Jaccard comparison per pair.
+    """
     usable = [fp for fp in fingerprints if len(fp.shingles) >= MIN_SHINGLES]
+    copies: dict[frozenset[int], list[str]] = defaultdict(list)
+    for fp in usable:
+        copies[fp.shingles].append(fp.case_id)
+    for members in copies.values():
+        _union_all(members, union)
+
+    distinct = [(members[0], shingles) for shingles, members in copies.items()]
     rows_per_band = MINHASH_PERMUTATIONS // LSH_BANDS
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    for index, fp in enumerate(usable):
-        signature = _minhash(fp.shingles)
+    for index, (_, shingles) in enumerate(distinct):
+        signature = _minhash(shingles)
         for band in range(LSH_BANDS):
             buckets[(band, signature[band * rows_per_band : (band + 1) * rows_per_band].tobytes())].append(index)
 
-    pairs: set[tuple[str, str]] = set()
     for members in buckets.values():
         for position, first in enumerate(members):
+            first_id, first_shingles = distinct[first]
             for second in members[position + 1 :]:
-                a, b = usable[first], usable[second]
-                if jaccard(a.shingles, b.shingles) >= threshold:
-                    pairs.add((a.case_id, b.case_id))
-    return pairs
+                second_id, second_shingles = distinct[second]
+                if find(first_id) != find(second_id) and jaccard(first_shingles, second_shingles) >= threshold:
+                    union(first_id, second_id)
 
 
 def _minhash(shingles: frozenset[int]) -> np.ndarray:

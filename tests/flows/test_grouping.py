@@ -55,3 +55,36 @@ def test_fingerprint_uses_features_ct_hash(tmp_path: Path):
     fingerprint = fingerprint_case(case)
     assert fingerprint.ct_hash == "abc123"
     assert len(fingerprint.shingles) > 10
+
+
+def test_templated_copies_skip_pairwise_comparisons(monkeypatch):
+    import flows.grouping as grouping
+
+    calls = {"n": 0}
+    real_jaccard = grouping.jaccard
+
+    def counting_jaccard(first, second):
+        calls["n"] += 1
+        return real_jaccard(first, second)
+
+    monkeypatch.setattr(grouping, "jaccard", counting_jaccard)
+    copies = [_fp(f"copy-{i:04d}", report=LONG_REPORT) for i in range(2000)]
+    variants = [_fp(f"variant-{i}", report=LONG_REPORT.replace("32 mm", f"{30 + i} mm")) for i in range(5)]
+    keys = group_keys(copies + variants, 0.8)
+
+    assert set(keys.values()) == {"copy-0000"}
+    assert calls["n"] < 100
+
+
+def test_near_identical_chain_joins_transitively():
+    words = [f"word{i}" for i in range(60)]
+    first = " ".join(words)
+    middle = " ".join(["new1", "new2", "new3", *words[3:]])
+    last = " ".join(["new1", "new2", "new3", *words[3:57], "end1", "end2", "end3"])
+    fingerprints = [_fp("a", report=first), _fp("b", report=middle), _fp("c", report=last)]
+    assert jaccard(fingerprints[0].shingles, fingerprints[2].shingles) < 0.85
+    assert jaccard(fingerprints[0].shingles, fingerprints[1].shingles) >= 0.85
+    assert jaccard(fingerprints[1].shingles, fingerprints[2].shingles) >= 0.85
+
+    keys = group_keys(fingerprints, 0.85)
+    assert keys["a"] == keys["b"] == keys["c"] == "a"
