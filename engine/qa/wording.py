@@ -138,14 +138,21 @@ def _is_adjective(name: str) -> bool:
 
 
 def missing_fact_items(missing: Sequence[str]) -> list[str]:
-    """Return the unknown staging facts in words, pairs merged: ['nodes_positive', 'node_metastasis'] -> ['the regional lymph node status']."""
-    remaining = list(dict.fromkeys(missing))
+    """Return the unknown staging facts in words, in their order, pairs merged: ['nodes_positive', 'node_metastasis'] -> ['the regional lymph node status']."""
+    keys = list(dict.fromkeys(missing))
     items: list[str] = []
-    for keys, phrase in FACT_GROUPS:
-        if all(key in remaining for key in keys):
-            items.append(phrase)
-            remaining = [key for key in remaining if key not in keys]
-    return items + [FACT_WORDS.get(key, key.replace("_", " ")) for key in remaining]
+    done: set[str] = set()
+    for key in keys:
+        if key in done:
+            continue
+        group = next(((pair, phrase) for pair, phrase in FACT_GROUPS if key in pair and all(k in keys for k in pair)), None)
+        if group is not None:
+            items.append(group[1])
+            done.update(group[0])
+        else:
+            items.append(FACT_WORDS.get(key, key.replace("_", " ")))
+            done.add(key)
+    return items
 
 
 def not_stated(missing: Sequence[str]) -> str:

@@ -118,3 +118,8 @@ def test_templates_have_no_doubled_words():
         for seed in range(12):
             question = pick_question(subtask, random.Random(seed), **values)
             assert not re.search(r"\b(\w+) \1\b", question), question
+
+
+def test_not_stated_keeps_fact_order():
+    assert not_stated(["nodes_positive", "distant_metastasis", "metastasis_sites"]) == (
+        "the number of positive regional lymph nodes and the distant metastasis status are not stated")
