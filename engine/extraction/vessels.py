@@ -84,11 +84,10 @@ def find_relations(
         if not cues:
             continue
         organ = _primary_organ(sentence) or _previous_organ(sentence.start, lesion_organs)
-        for hit in sentence.terms:
+        objects = [hit for hit in sentence.terms if _structure(hit, organ, kgs) is not None]
+        for hit in objects:
             reading = _structure(hit, organ, kgs)
-            if reading is None:
-                continue
-            cue = _cue_for(cues, hit)
+            cue = _cue_for(cues, hit, objects)
             if cue is None:
                 continue
             negated = cue.negated or _negated_between(text, cue, hit)
@@ -130,18 +129,28 @@ def _certainty(text: str, sentence: Sentence, match: re.Match[str], mentions) ->
     return "definite"
 
 
-def _cue_for(cues: list[Cue], hit: TermHit) -> Cue | None:
-    """Return the cue nearest to a structure, a cue before it winning a near tie, within ``RELATION_REACH``."""
+def _cue_for(cues: list[Cue], hit: TermHit, objects: list[TermHit]) -> Cue | None:
+    """Return the cue that governs a structure: the nearest one within ``RELATION_REACH``, a cue before it winning a near tie.
+
+    A cue after the structure counts only when no structure follows it ("the SMA is
+    encased"), because "in the right portal vein, extending to the main portal vein"
+    governs the main portal vein. Among the cues before it, a tumour thrombus cue beats
+    a generic invasion cue ("tumour in vein involving the right portal vein").
+    """
     best, best_gap = None, RELATION_REACH + 1
     for cue in cues:
         if cue.end <= hit.start:
             gap = hit.start - cue.end
-        elif cue.start >= hit.end:
+        elif cue.start >= hit.end and not any(cue.end <= other.start <= cue.end + RELATION_REACH // 2 for other in objects):
             gap = cue.start - hit.end + 3
         else:
             continue
         if gap < best_gap:
             best, best_gap = cue, gap
+    if best is not None and best.relation == "invasion":
+        thrombus = [c for c in cues if c.relation == "tumor_thrombus" and c.end <= hit.start and hit.start - c.end <= RELATION_REACH]
+        if thrombus and thrombus[-1].negated == best.negated:
+            return thrombus[-1]
     return best
 
 

@@ -99,3 +99,12 @@ def test_invasion_denied(kgs):
 def test_lowercase_abbreviation_is_not_vessel(kgs):
     features = extract_report("A pancreatic head mass measuring ca 3 cm encases nothing else; pv flow normal.", "case-1", kgs)
     assert features.vessels == ()
+
+
+def test_thrombus_cue_governs_vein_before_extension(kgs):
+    text = ("Segment 8 hepatocellular carcinoma. Enhancing tumor thrombus is present in the right portal vein, "
+            "extending to but not into the main portal vein. Tumor in vein (LR-TIV) involving the right portal vein.")
+    features = extract_report(text, "case-1", kgs)
+    current = {(v.vessel, v.relation) for v in features.vessels if not v.negated}
+    assert current == {("right_portal_vein", "tumor_thrombus")}
+    assert "portal_vein" in {v.vessel for v in features.vessels if v.negated}
