@@ -43,6 +43,9 @@ class LesionFinding(Record):
     sizes_mm: tuple[float, ...] = Field(default=(), description="Stated axes in mm, largest first.")
     max_diameter_mm: float | None = Field(default=None, ge=0)
     signs: tuple[str, ...] = Field(default=(), description="Other KG findings: duct dilatation, calcification, necrosis, capsule, ...")
+    malignant: bool | None = Field(
+        default=None, description="True when the report calls the lesion malignant, even without a histology ('oesophageal carcinoma'); None when unstated.",
+    )
     negated: bool = False
     certainty: Certainty = "definite"
     historical: bool = Field(default=False, description="Mentioned as history or prior treatment, not a current finding.")

@@ -183,10 +183,10 @@ def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
 
 
 def _is_primary(lesion: LesionFinding, kg: Any) -> bool:
-    """Return True for a current, stated lesion whose impression is a malignant primary tumour of the organ."""
+    """Return True for a current lesion whose impression is a malignant primary tumour, or that is called malignant without one."""
     if lesion.negated or lesion.historical or kg is None:
         return False
     if lesion.impression_id is None:
-        return False
+        return lesion.malignant is True
     info = kg.impressions.get(lesion.impression_id)
     return info is not None and info.behaviour == "malignant" and lesion.impression_id != "metastasis"

@@ -45,7 +45,7 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)
     return ReportFeatures(
         case_id=case_id, language="zh", encoding=encoding, standardized=standardize(text, sections),
-        lesions=tuple(to_findings(drafts, lexicon)), nodes=tuple(find_nodes(text, sentences, kgs, sections)), vessels=tuple(vessels),
+        lesions=tuple(to_findings(drafts, lexicon, kgs)), nodes=tuple(find_nodes(text, sentences, kgs, sections)), vessels=tuple(vessels),
         invasions=tuple(invasions), flags=tuple(location_problems),
     )
 

@@ -57,6 +57,7 @@ class Draft:
     size: SizeMention | None = None
     count: int | None = None
     multiple: bool = False
+    malignant: bool = False
     negated: bool = False
     certainty: str = "definite"
     historical: bool = False
@@ -155,6 +156,7 @@ def _draft(text, sentence, mention, lexicon, kgs, organs, sections, previous) ->
     draft = Draft(organ, mention.start, sentence.section, negated=mention.negated, certainty=mention.certainty, historical=mention.historical)
     draft.evidence.append(evidence("lesion", text, mention.start, mention.end, sections))
     draft.impression = _impression(readings, organ, kgs, mention)
+    draft.malignant = bool(_MALIGNANT_WORD.search(mention.text))
     if draft.impression:
         draft.evidence.append(evidence("impression", text, mention.start, mention.end, sections))
     _add_places(text, sentence, draft, mention, organs, sections, lexicon)
@@ -237,6 +239,8 @@ def _impression(readings, organ: str, kgs: Mapping[str, Any], mention: Mention) 
     return generic_impression(kgs[organ], mention.text)
 
 
+_MALIGNANT_WORD = re.compile(r"(?:carcinoma|cancer|\bca\b|malignan\w*|sarcoma|癌|恶性)", re.IGNORECASE)
+"""Words that call a lesion malignant without naming its histology."""
 _CANCER_WORD = re.compile(r"(?:^|\s)(?P<word>carcinoma|cancer|ca|adenocarcinoma|癌)$", re.IGNORECASE)
 
 
@@ -402,10 +406,19 @@ def _absorb(target: Draft, other: Draft) -> None:
     if other.count and not target.count:
         target.count = other.count
     target.multiple = target.multiple or other.multiple
+    target.malignant = target.malignant or other.malignant
     target.evidence.extend(other.evidence)
 
 
-def to_findings(drafts: list[Draft], lexicon: Lexicon) -> list[LesionFinding]:
+def _malignancy(draft: Draft, kgs: Mapping[str, Any] | None) -> bool | None:
+    """Return True for a malignant impression or a cancer word, False for a benign impression, None otherwise."""
+    info = kgs[draft.organ].impressions.get(draft.impression) if kgs and draft.impression and draft.organ in kgs else None
+    if info is not None and info.behaviour in ("malignant", "benign"):
+        return info.behaviour == "malignant"
+    return True if draft.malignant else None
+
+
+def to_findings(drafts: list[Draft], lexicon: Lexicon, kgs: Mapping[str, Any] | None = None) -> list[LesionFinding]:
     """Turn drafts into ``LesionFinding`` records with ids rep-L1, rep-L2, ... in order."""
     findings = []
     for number, draft in enumerate(drafts, start=1):
@@ -427,6 +440,7 @@ def to_findings(drafts: list[Draft], lexicon: Lexicon) -> list[LesionFinding]:
                 sizes_mm=draft.size.axes_mm if draft.size else (),
                 max_diameter_mm=draft.size.max_mm if draft.size else None,
                 signs=signs,
+                malignant=_malignancy(draft, kgs),
                 negated=draft.negated,
                 certainty=draft.certainty,
                 historical=draft.historical,

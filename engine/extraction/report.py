@@ -63,7 +63,7 @@ def _extract_english(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: L
         language="en",
         encoding=encoding,
         standardized=standardize(text, sections),
-        lesions=tuple(to_findings(drafts, lexicon)),
+        lesions=tuple(to_findings(drafts, lexicon, kgs)),
         nodes=tuple(find_nodes(text, sentences, kgs, sections)),
         vessels=tuple(vessels),
         invasions=tuple(invasions),

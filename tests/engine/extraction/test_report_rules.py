@@ -297,3 +297,18 @@ def test_lesion_count(text, count, multiple, kgs):
     lesion = _lesions(_extract(text, kgs), "liver")[0]
     assert lesion.count == count
     assert lesion.multiple is multiple
+
+
+def test_generic_carcinoma_is_malignant_primary(kgs):
+    from engine.staging_facts import stage_case
+
+    features = _extract("Distal esophageal carcinoma, 4 cm in length. No distant metastases.", kgs)
+    lesion = _lesions(features, "esophagus")[0]
+    assert lesion.impression_id is None
+    assert lesion.malignant is True
+    assert stage_case(features, None, kgs)["esophagus"].M == "M0"
+
+
+def test_benign_impression_not_malignant(kgs):
+    lesion = _lesions(_extract("A 2 cm hemangioma in segment 6 of the liver.", kgs), "liver")[0]
+    assert lesion.malignant is False
