@@ -17,6 +17,7 @@ from data_contracts.pathology import PathologyFeatures
 from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
 from engine.extraction.lexicon import Lexicon, build_lexicon
+from engine.extraction.pathology_nodes import node_counts
 from engine.extraction.pathology_context import context_mentions, invasion_flags, margin_status, tumor_deposits
 from engine.extraction.pathology_stage import stated_stage
 from engine.text.sections import Section, split_sections
@@ -40,7 +41,7 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     values["grade"] = _grade(text, sections, found)
     values["tumor_count"] = _tumor_count(text, sections, found)
     values["tumor_size_mm"] = _tumor_size(text, sections, found)
-    values.update(_nodes(text, sections, found))
+    values.update(node_counts(text, sections, found))
     mentions = context_mentions(text)
     values["margins"] = margin_status(text, mentions, sections, found)
     values.update(invasion_flags(text, mentions, sections, found))
@@ -106,10 +107,14 @@ def _depth(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
     deepest = None
     structures: list[str] = []
     for verb in _INVASION_VERB.finditer(text):
+        clause_start = _clause_start(text, verb.start())
         clause_end = min(_clause_end(text, verb.end()), verb.end() + INVASION_REACH)
-        if _INVASION_DENIED.search(text, _clause_start(text, verb.start()), clause_end):
-            continue
-        for start, end, readings in lexicon.find(text, verb.start(), clause_end):
+        if _DENIED_BEFORE.search(text[clause_start : verb.start()][-30:]):
+            continue  # "does not invade", "no extension into"
+        # "into the subserosa without penetration of the serosa": layers after a denial are not invaded.
+        denial = _INVASION_DENIED.search(text, verb.end(), clause_end)
+        scan_end = denial.start() if denial else clause_end
+        for start, end, readings in lexicon.find(text, verb.start(), scan_end):
             for reading in readings:
                 if reading.organ != organ:
                     continue
@@ -129,19 +134,20 @@ def _depth(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
 
 INVASION_REACH = 90
 """Characters after an invasion verb in which the invaded layer or structure is named."""
-_INVASION_VERB = re.compile(r"\b(?:invad\w*|invasion|extend\w*|through|into|penetrat\w*|infiltrat\w*)\b", re.IGNORECASE)
+_INVASION_VERB = re.compile(r"\b(?:invad\w*|invasion|extend\w*|extension|through|into|penetrat\w*|infiltrat\w*)\b|浸润|侵犯|侵及|累及|穿透|突破", re.IGNORECASE)
+_DENIED_BEFORE = re.compile(r"(?:\b(?:not|no|without|nor)\b(?:\s+\w+){0,2}\s*|未见|未|无)$", re.IGNORECASE)
 
 
 def _clause_end(text: str, position: int) -> int:
-    found = re.compile(r"[.;]\s|[.;]$|\n\s*\n").search(text, position)
+    found = re.compile(r"[.;]\s|[.;]$|\n\s*\n|[。；]").search(text, position)
     return found.start() if found else len(text)
 
 
 def _clause_start(text: str, position: int) -> int:
-    return max(text.rfind(". ", 0, position), text.rfind(";", 0, position), text.rfind("\n\n", 0, position)) + 1
+    return max(text.rfind(mark, 0, position) for mark in (". ", ";", "\n\n", "。", "；")) + 1
 
 
-_INVASION_DENIED = re.compile(r"\b(?:uninvolved|not|no|without|confined|free of)\b", re.IGNORECASE)
+_INVASION_DENIED = re.compile(r"\b(?:uninvolved|not|no|without|confined|free of|but)\b|未见|未|无", re.IGNORECASE)
 
 
 def _group(kg, structure_id: str) -> str | None:
@@ -179,10 +185,11 @@ def _tumor_count(text, sections, found) -> int | None:
 
 def _tumor_size(text: str, sections: list[Section], found) -> float | None:
     sizes = [s for s in find_sizes(text) if s.unit not in ("mm",) or s.max_mm >= 5]
-    label = P.TUMOR_SIZE_LABEL.search(text)
     chosen = None
-    if label:
+    for label in P.TUMOR_SIZE_LABEL.finditer(text):
         chosen = next((s for s in sizes if 0 <= s.start - label.end() < 300), None)
+        if chosen is not None:
+            break
     if chosen is None:
         chosen = next((s for s in sizes if _names_tumor(text, s)), None)
     if chosen is None:
@@ -193,6 +200,8 @@ def _tumor_size(text: str, sections: list[Section], found) -> float | None:
 
 def _names_tumor(text: str, size) -> bool:
     after = text[size.end : size.end + 60].removeprefix(".")
+    if re.match(r"\s*[.;。；]\s", text[size.end : size.end + 3]):
+        after = ""  # the sentence ends with the size, so what follows describes something else
     before = text[max(0, size.start - 60) : size.start]
     if re.search(r"\b(?:thickness|circumference|distance|wall|margin)\b[^.]{0,25}$", before, re.IGNORECASE):
         return False
@@ -204,33 +213,6 @@ def _names_tumor(text: str, size) -> bool:
     if first_after and not re.search(r"[.;]", after[: first_after.start()]):
         return True
     return bool(re.search(r"\b(?:tumou?r|mass|carcinoma|adenocarcinoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE))
-
-
-def _nodes(text: str, sections, found) -> dict[str, Any]:
-    candidates = []
-    for pattern in (P.NODE_SINGLE_OF, P.NODE_METASTASES, P.NODE_RATIO_PAREN, P.NODE_RATIO, P.NODE_ALL_NEGATIVE):
-        for match in pattern.finditer(text):
-            pair = _node_pair(match)
-            if pair is not None:
-                candidates.append((pair, match.start(), match.end()))
-    if not candidates:
-        return {}
-    (positive, examined), start, end = max(candidates, key=lambda c: (c[0][1], -c[1]))
-    found.append(evidence("nodes", text, start, end, sections, _FIELD_SOURCE))
-    return {"nodes_positive": positive, "nodes_examined": examined}
-
-
-def _node_pair(match: re.Match[str]) -> tuple[int, int] | None:
-    groups = match.groupdict()
-    total_text = groups.get("total") or ""
-    total = int(total_text) if total_text.isdigit() else P.NUMBER_WORDS.get(total_text.casefold())
-    if total is None or total == 0:
-        return None
-    if groups.get("pos") is None:
-        positive = 1 if match.re is P.NODE_SINGLE_OF else 0
-    else:
-        positive = int(groups["pos"])
-    return (positive, total) if positive <= total else None
 
 
 def _distant_metastasis(stage) -> bool | None:

@@ -52,14 +52,28 @@ class SizeMention:
 
 
 def find_sizes(text: str, start: int = 0, end: int | None = None) -> list[SizeMention]:
-    """Return every size stated in ``text[start:end]``, with spans in ``text`` coordinates."""
+    """Return every size stated in ``text[start:end]``, with spans and texts in ``text`` coordinates.
+
+    Scanned reports write "O.8" for 0.8 and "2l" for 21, so letters O, l and I that touch
+    a digit or a decimal point are read as digits. The reading keeps every character in
+    place, so the spans still index the original text.
+    """
     end = len(text) if end is None else end
+    digits = _OCR_DIGITS.sub(_fix_digits, text)
     found = []
-    for match in _SIZE.finditer(text, start, end):
+    for match in _SIZE.finditer(digits, start, end):
         mention = _to_mention(match)
         if mention is not None:
-            found.append(mention)
+            found.append(SizeMention(mention.start, mention.end, text[mention.start : mention.end], mention.axes_mm, mention.unit, mention.is_range))
     return found
+
+
+_OCR_DIGITS = re.compile(r"(?<![A-Za-z])(?=[0-9OlI.,]*[0-9])(?=[0-9OlI.,]*[OlI])[0-9OlI][0-9OlI.,]*(?![A-Za-z])|(?<![A-Za-z0-9])[OlI](?=[.,]\d)")
+_DIGIT_LETTERS = str.maketrans({"O": "0", "l": "1", "I": "1"})
+
+
+def _fix_digits(match: re.Match[str]) -> str:
+    return match.group(0).translate(_DIGIT_LETTERS)
 
 
 def _to_mention(match: re.Match[str]) -> SizeMention | None:

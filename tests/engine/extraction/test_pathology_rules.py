@@ -20,6 +20,14 @@ def _extract(text, kgs, organ="colon"):
         ("Thirty lymph nodes are negative for metastatic tumor.", (0, 30)),
         ("Tumour in 0 of 12 lymph nodes.", (0, 12)),
         ("A single (of 33) regional lymph node is positive for metastatic adenocarcinoma.", (1, 33)),
+        ("Lymph nodes: 4/23 positive", (4, 23)),
+        ("Lyrnph nodes: 0/1 2 (NEGATIVE FOR METASTATIC CARCINOMA).", (0, 12)),
+        ("FOURTEEN LYMPH NODES NEGATIVE FOR METASTATIC CARCINOMA (O/14).", (0, 14)),
+        ("Lymph nodes: 2 of 19 involved (pN1)", (2, 19)),
+        ("Three of fifteen perigastric lymph nodes contain metastatic carcinoma.", (3, 15)),
+        ("Number of Lymph Nodes Involved: 4\nNumber of Lymph Nodes Examined: 23", (4, 23)),
+        ("淋巴结转移性癌（2/15）。", (2, 15)),
+        ("淋巴结15枚，其中2枚见癌转移。", (2, 15)),
     ],
 )
 def test_node_counts(text, pair, kgs):
@@ -34,6 +42,13 @@ def test_node_counts(text, pair, kgs):
         ("Margins: NEGATIVE.", "negative"),
         ("Proximal margin: Negative for tumor.", "negative"),
         ("Resection status: R1 (dorsal margin).", "positive"),
+        ("Margins: uninvolved; closest margin 0.4 cm (radial)", "negative"),
+        ("PROXIMAL, DISTAL AND RADIAL MARGINS NEGATIVE.", "negative"),
+        ("The proximal and distal margins are free of tumour.", "negative"),
+        ("CRM: clear (>1 mm)", "negative"),
+        ("UNCINATE (SMA) MARGIN INVOLVED BY CARCINOMA (R1); ALL OTHER MARGINS NEGATIVE.", "positive"),
+        ("The resection margin is not involved.", "negative"),
+        ("上、下切缘及环周切缘均未见癌。", "negative"),
     ],
 )
 def test_margins(text, status, kgs):
@@ -47,6 +62,10 @@ def test_margins(text, status, kgs):
         ("Perineural Invasion: NEGATIVE. Microvascular invasion: PRESENT", True, False),
         ("Vascular invasion: Not detected.", False, None),
         ("pT4, pN1(6/21), L1, V1, Pn1", True, True),
+        ("LVI: present; PNI: not identified", True, False),
+        ("- LYMPHOVASCULAR INVASION: NOT IDENTIFIED.\n- PERINEURAL INVASION: PRESENT.", False, True),
+        ("脉管内见癌栓；神经侵犯（-）。", True, False),
+        ("未见脉管侵犯，可见神经侵犯。", False, True),
     ],
 )
 def test_invasion_flags(text, lvi, pni, kgs):
@@ -75,6 +94,10 @@ def test_ocr_spaced_histology(kgs):
         ("PATHOLOGIC STAGE (AJCC 7th Edition): pT2 pNX pMX", ("T2", "NX", "MX"), "AJCC7"),
         ("UICC, 6th Edition 2002: pT4, pN1(6/21), L1", ("T4", "N1", None), "UICC6"),
         ("Tumor invades into pericolonic fat (pT3). Metastatic adenocarcinoma in 7 of 20 nodes (pN2). (pMl).", ("T3", "N2", "M1"), None),
+        ("- pT3 pN0 (AJCC 8th)", ("T3", "N0", None), "AJCC8"),
+        ("Invading the submucosa (pT1b).\nTNM8: pT1b pN1", ("T1b", "N1", None), "UICC8"),
+        ("Pathologic Stage Classification (pTNM, AJCC 8th Edition): pT3 pN2a", ("T3", "N2a", None), "AJCC8"),
+        ("病理分期：pT3N1M0（AJCC第8版）。", ("T3", "N1", "M0"), "AJCC8"),
     ],
 )
 def test_stated_stage_and_edition(text, stage, edition, kgs):
@@ -109,3 +132,35 @@ def test_older_edition_disagreement_flagged(kgs):
 def test_empty_pathology_text(kgs):
     features = extract_pathology("", "case-1", kgs)
     assert features.histology is None and features.stated_stage is None
+
+
+@pytest.mark.parametrize(
+    "text,organ,depth",
+    [
+        ("The tumour invades through the muscularis propria into the subserosal connective tissue without penetration of the serosa.",
+         "stomach", "subserosa"),
+        ("ADENOCARCINOMA, INVADING THROUGH MUSCULARIS PROPRIA INTO SUBSEROSAL ADIPOSE TISSUE (PT3).", "colon", "pericolorectal_tissue"),
+        ("Squamous cell carcinoma invading into the submucosa. The muscularis propria is free of tumour.", "esophagus", "submucosa"),
+        ("（食管）中分化鳞状细胞癌，浸润至外膜。", "esophagus", "adventitia"),
+    ],
+)
+def test_depth_of_invasion(text, organ, depth, kgs):
+    assert _extract(text, kgs, organ=organ).depth == depth
+
+
+@pytest.mark.parametrize(
+    "text,size",
+    [
+        ("- TUMOR SIZE: 3.2 x 2.5 x O.8 em.\nCOMMENT: The tumor is centered 1.5 cm above the junction.", 32.0),
+        ("The tumour measures 3.8 x 3.0 cm. Lymphovascular invasion is identified.", 38.0),
+        ("Maximum tumour dimension: 45 mm", 45.0),
+        ("肿瘤大小4.0×3.0×1.0cm，浸润至外膜。", 40.0),
+    ],
+)
+def test_tumor_size_forms(text, size, kgs):
+    assert _extract(text, kgs, organ="esophagus").tumor_size_mm == size
+
+
+@pytest.mark.parametrize("text,grade", [("（食管）中分化鳞状细胞癌", "G2"), ("低分化腺癌", "G3"), ("Histologic Grade: G2: Moderately differentiated", "G2")])
+def test_grade_forms(text, grade, kgs):
+    assert _extract(text, kgs, organ="esophagus").grade == grade

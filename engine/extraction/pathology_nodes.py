@@ -1,0 +1,96 @@
+"""Regional lymph nodes of a pathology report: positive and examined counts.
+
+Reports write the counts in many shapes: "Lymph nodes: 4/23 positive", "7 of 20 lymph
+nodes", "pN1(6/21)", "Three of fifteen perigastric lymph nodes", "FOURTEEN LYMPH NODES
+NEGATIVE", "Number of Lymph Nodes Involved: 4 ... Examined: 23", "淋巴结转移性癌（2/15）",
+and in scanned reports with OCR noise ("Lyrnph nodes: 0/1 2", "(O/14)"). Every shape is
+read, and the statement with the most nodes examined wins, because a report restates a
+partial count per specimen part before the total.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.extraction import pathology_patterns as P
+from engine.extraction.evidence import evidence
+
+_SOURCE = "pathology"
+_DIGIT = r"[0-9OIl]"
+_COUNT = rf"(?<![\w.]){_DIGIT}{{1,2}}(?![\w.])"
+_TOTAL = rf"(?<![\w.]){_DIGIT}{{1,3}}(?:\s{_DIGIT}(?=\s*[(\[]|\s*$))?(?![\w.])"
+_NODE = r"(?:l[yv][mr]n?[pn]h|Iymph)?\s*nodes?|LNs?|淋巴结"
+_WORD_NUMBER = "|".join(sorted(P.NUMBER_WORDS, key=len, reverse=True))
+
+_LABEL_FIRST = re.compile(
+    rf"(?:{_NODE})\b[^\n.;]{{0,60}}?(?P<pos>{_COUNT})\s*(?:/|of|out\s+of)\s*(?P<total>{_TOTAL})", re.IGNORECASE | re.MULTILINE
+)
+_WORDS_OF = re.compile(
+    rf"\b(?P<pos>{_WORD_NUMBER}|\d{{1,2}})\s+(?:\(\d+\)\s+)?(?:of|out\s+of)\s+(?P<total>{_WORD_NUMBER}|\d{{1,3}})\s+(?:[\w-]+\s+){{0,3}}"
+    r"(?:lymph\s+)?nodes?\b",
+    re.IGNORECASE,
+)
+_ALL_NEGATIVE = re.compile(
+    rf"\b(?:all\s+)?(?P<total>{_WORD_NUMBER}|\d{{1,3}})\s+(?:[\w-]+\s+){{0,2}}(?:lymph\s+)?nodes?\s+(?:\([^)]*\)\s+)?(?:are\s+|were\s+)?"
+    r"(?:all\s+)?(?:negative|free\s+of\s+(?:tumou?r|carcinoma|metasta\w*)|without\s+(?:tumou?r|metasta\w*)|benign)",
+    re.IGNORECASE,
+)
+_INVOLVED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:involved|positive|with\s+metasta\w*)\s*[:：]\s*(?P<pos>\d{1,2})\b", re.IGNORECASE)
+_EXAMINED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:examined|retrieved|identified|recovered)\s*[:：]\s*(?P<total>\d{1,3})\b", re.IGNORECASE)
+_ZH_RATIO = re.compile(r"淋巴结[^\n。；]{0,20}?[（(]\s*(?P<pos>\d{1,2})\s*/\s*(?P<total>\d{1,3})\s*[)）]")
+_ZH_COUNTS = re.compile(r"淋巴结\s*(?P<total>\d{1,3})\s*枚[^\n。]{0,12}?(?P<pos>\d{1,2})\s*枚[^\n。]{0,4}?(?:癌)?转移")
+
+
+def node_counts(text: str, sections, found) -> dict[str, Any]:
+    """Return ``nodes_positive`` and ``nodes_examined`` (empty when the report states neither)."""
+    candidates = []
+    for pattern in (P.NODE_SINGLE_OF, P.NODE_METASTASES, P.NODE_RATIO_PAREN, P.NODE_RATIO, _LABEL_FIRST, _WORDS_OF, _ALL_NEGATIVE, _ZH_RATIO, _ZH_COUNTS):
+        for match in pattern.finditer(text):
+            pair = _pair(match)
+            if pair is not None:
+                candidates.append((pair, match.start(), match.end()))
+    labelled = _labelled(text)
+    if labelled is not None:
+        candidates.append(labelled)
+    if not candidates:
+        return {}
+    (positive, examined), start, end = max(candidates, key=lambda c: (c[0][1], -c[1]))
+    found.append(evidence("nodes", text, start, end, sections, _SOURCE))
+    return {"nodes_positive": positive, "nodes_examined": examined}
+
+
+def _pair(match: re.Match[str]) -> tuple[int, int] | None:
+    groups = match.groupdict()
+    total = _number(groups.get("total"))
+    if total is None or total == 0:
+        return None
+    if groups.get("pos") is None:
+        positive = 1 if match.re is P.NODE_SINGLE_OF else 0
+    else:
+        positive = _number(groups["pos"])
+    if positive is None or positive > total:
+        return None
+    return positive, total
+
+
+def _labelled(text: str) -> tuple[tuple[int, int], int, int] | None:
+    """Return the synoptic pair 'Nodes involved: 4' and 'Nodes examined: 23' with the span covering both."""
+    involved, examined = _INVOLVED_LABEL.search(text), _EXAMINED_LABEL.search(text)
+    if involved is None or examined is None:
+        return None
+    positive, total = int(involved.group("pos")), int(examined.group("total"))
+    if total == 0 or positive > total:
+        return None
+    return (positive, total), min(involved.start(), examined.start()), max(involved.end(), examined.end())
+
+
+def _number(value: str | None) -> int | None:
+    """Read '23', 'O/14' style OCR digits ('O' for 0, 'l' for 1) and words ('fifteen')."""
+    if value is None:
+        return None
+    word = P.NUMBER_WORDS.get(value.casefold())
+    if word is not None:
+        return word
+    digits = value.replace(" ", "").translate(P.DIGIT_FIX)
+    return int(digits) if digits.isdigit() else None
