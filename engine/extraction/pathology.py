@@ -16,6 +16,7 @@ from data_contracts.common import FieldEvidence
 from data_contracts.pathology import PathologyFeatures
 from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
+from engine.extraction.language import text_problem
 from engine.extraction.lexicon import Lexicon, build_lexicon
 from engine.extraction.pathology_nodes import node_counts
 from engine.extraction.pathology_context import context_mentions, invasion_flags, margin_status, tumor_deposits
@@ -27,9 +28,10 @@ _FIELD_SOURCE = "pathology"
 
 
 def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hint: str | None = None, *, encoding: str = "utf-8") -> PathologyFeatures:
-    """Extract the pathology facts of one report (rules backend)."""
-    if not text or not text.strip():
-        return PathologyFeatures(case_id=case_id, encoding=encoding)
+    """Extract the pathology facts of one report (rules backend); an unreadable text gives empty features with a flag."""
+    problem = text_problem(text, case_id)
+    if problem is not None:
+        return PathologyFeatures(case_id=case_id, encoding=encoding, flags=(problem,))
     sections = split_sections(text)
     lexicon = build_lexicon(kgs)
     found: list[FieldEvidence] = []

@@ -11,7 +11,7 @@ from data_contracts.common import Flag
 from data_contracts.report import ReportFeatures
 from engine.extraction import chinese
 from engine.extraction.consistency import reconcile_locations
-from engine.extraction.language import detect_language
+from engine.extraction.language import detect_language, text_problem
 from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
 from engine.extraction.lexicon import IGNORED_WORDS, LESION_WORDS, METASTASIS_WORDS, NODE_WORDS, RELATION_WORDS, Lexicon, build_lexicon
 from engine.extraction.mentions import Sentence, organ_of, organise
@@ -30,17 +30,19 @@ _NORMAL = re.compile(r"\b(?:normal|unremarkable|within normal limits|clear)\b", 
 
 def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_file: str | None = None, encoding: str = "utf-8") -> ReportFeatures:
     """Extract lesions, nodes, vessels, invasions and metastases from one radiology report."""
-    if not text or not text.strip():
-        return _empty(case_id, encoding, "en", "report_empty", f"case {case_id}: the report has no text", source_file)
+    problem = text_problem(text, case_id, source_file)
+    if problem is not None:
+        language = detect_language(text) if problem.code == "unsupported_language" else "en"
+        return ReportFeatures(case_id=case_id, language=language, encoding=encoding, flags=(problem,))
     language = detect_language(text)
     lexicon = build_lexicon(kgs)
-    if language == "zh" and lexicon.has_zh:
+    if language == "zh" and not lexicon.has_zh:
+        problem = Flag(code="unsupported_language", file=source_file, message=f"case {case_id}: the report is Chinese and the KGs have no Chinese synonyms")
+        return ReportFeatures(case_id=case_id, language=language, encoding=encoding, flags=(problem,))
+    if language == "zh":
         features = chinese.extract_chinese(text, case_id, kgs, lexicon, source_file=source_file, encoding=encoding)
-    elif language == "en":
-        features = _extract_english(text, case_id, kgs, lexicon, source_file, encoding)
     else:
-        message = f"case {case_id}: the report language ({language}) has no KG synonyms; nothing was extracted"
-        return _empty(case_id, encoding, language, "unsupported_language", message, source_file)
+        features = _extract_english(text, case_id, kgs, lexicon, source_file, encoding)
 
     flags = list(features.flags) + lesion_size_flags(features.lesions, case_id)
     if not features.lesions and not features.organs_normal:
@@ -99,10 +101,6 @@ def normal_organs(text: str, sentences: list[Sentence], organs: set[str], drafts
                 if organ and organ not in found:
                     found.append(organ)
     return tuple(found)
-
-
-def _empty(case_id: str, encoding: str, language: str, code: str, message: str, file: str | None) -> ReportFeatures:
-    return ReportFeatures(case_id=case_id, language=language, encoding=encoding, flags=(Flag(code=code, message=message, file=file),))
 
 
 def _no_findings(case_id: str, file: str | None) -> Flag:

@@ -312,3 +312,26 @@ def test_generic_carcinoma_is_malignant_primary(kgs):
 def test_benign_impression_not_malignant(kgs):
     lesion = _lesions(_extract("A 2 cm hemangioma in segment 6 of the liver.", kgs), "liver")[0]
     assert lesion.malignant is False
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("", "report_empty"),
+        ("  \n\t ", "report_empty"),
+        ("Hypodense mass in the pancreatic head measuring 3 cm. " * 200_000, "report_too_large"),
+        ("\x00\x01\x02 mass \x03\x04" * 10, "report_binary"),
+        ("Im Pankreaskopf zeigt sich eine hypodense Raumforderung von 3 cm Größe. Keine Lebermetastasen.", "unsupported_language"),
+        ("Masse hypodense de la tête du pancréas mesurant 3 cm, évocatrice d'un adénocarcinome.", "unsupported_language"),
+        ("🙂" * 100, "unsupported_language"),
+    ],
+)
+def test_bad_input_gives_flag_not_crash(text, code, kgs):
+    from engine.extraction import extract_pathology
+
+    report = extract_report(text, "case-1", kgs)
+    assert [flag.code for flag in report.flags] == [code]
+    assert report.lesions == ()
+    pathology = extract_pathology(text, "case-1", kgs)
+    assert [flag.code for flag in pathology.flags] == [code]
+    assert pathology.histology is None
