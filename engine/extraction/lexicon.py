@@ -63,6 +63,14 @@ class Lexicon:
     has_zh: bool = False
     abbreviations: set[str] = field(default_factory=set)
     """Short keys that the KGs write only in capitals ("CA", "PV", "SMA"); text must write them in capitals too."""
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Values computed once from this lexicon (the ConText target rules), by name."""
+
+    def memo(self, name: str, build):
+        """Return ``derived[name]``, computing it with ``build()`` the first time."""
+        if name not in self.derived:
+            self.derived[name] = build()
+        return self.derived[name]
 
     def find(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, list[Reading]]]:
         """Return ``(start, end, readings)`` of every KG form in ``text[start:end]``, longest first at each place."""

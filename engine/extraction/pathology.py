@@ -17,7 +17,7 @@ from data_contracts.pathology import PathologyFeatures
 from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
 from engine.extraction.language import text_problem
-from engine.extraction.lexicon import Lexicon, build_lexicon
+from engine.extraction.lexicon import build_lexicon
 from engine.extraction.pathology_nodes import node_counts
 from engine.extraction.pathology_context import context_mentions, invasion_flags, margin_status, tumor_deposits
 from engine.extraction.pathology_stage import stated_stage
@@ -35,11 +35,12 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     sections = split_sections(text)
     lexicon = build_lexicon(kgs)
     found: list[FieldEvidence] = []
-    organ = organ_hint if organ_hint in kgs else _organ(text, lexicon, kgs)
+    hits = lexicon.find(text)
+    organ = organ_hint if organ_hint in kgs else _organ(hits)
     values: dict[str, Any] = {"organ": organ}
     if organ is not None:
-        values.update(_histology(text, kgs[organ], lexicon, organ, sections, found))
-        values.update(_depth(text, kgs[organ], lexicon, organ, sections, found))
+        values.update(_histology(text, kgs[organ], hits, organ, sections, found))
+        values.update(_depth(text, kgs[organ], hits, organ, sections, found))
     values["grade"] = _grade(text, sections, found)
     values["tumor_count"] = _tumor_count(text, sections, found)
     values["tumor_size_mm"] = _tumor_size(text, sections, found)
@@ -54,17 +55,17 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     return PathologyFeatures(case_id=case_id, evidence=tuple(found), encoding=encoding, **values)
 
 
-def _organ(text: str, lexicon: Lexicon, kgs: Mapping[str, Any]) -> str | None:
+def _organ(hits) -> str | None:
     counts: dict[str, int] = {}
-    for _, _, readings in lexicon.find(text):
+    for _, _, readings in hits:
         for organ in {r.organ for r in readings if r.kind in ("organ", "subregion", "lesion", "impression")}:
             counts[organ] = counts.get(organ, 0) + 1
     return max(sorted(counts), key=lambda o: counts[o]) if counts else None
 
 
-def _histology(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
+def _histology(text, kg, hits, organ, sections, found) -> dict[str, Any]:
     best = None
-    for start, end, readings in lexicon.find(text):
+    for start, end, readings in hits:
         for reading in readings:
             if reading.organ == organ and reading.kind in ("endpoint", "impression") and reading.id not in ("benign", "premalignant", "malignant"):
                 candidate = (_histology_rank(text, start), -(end - start), start, end, reading)
@@ -104,7 +105,7 @@ def _ocr_histology(text, kg, organ):
     return None
 
 
-def _depth(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
+def _depth(text, kg, hits, organ, sections, found) -> dict[str, Any]:
     layers = [t.id for t in kg.layers]
     deepest = None
     structures: list[str] = []
@@ -116,7 +117,7 @@ def _depth(text, kg, lexicon, organ, sections, found) -> dict[str, Any]:
         # "into the subserosa without penetration of the serosa": layers after a denial are not invaded.
         denial = _INVASION_DENIED.search(text, verb.end(), clause_end)
         scan_end = denial.start() if denial else clause_end
-        for start, end, readings in lexicon.find(text, verb.start(), scan_end):
+        for start, end, readings in (hit for hit in hits if verb.start() <= hit[0] and hit[1] <= scan_end):
             for reading in readings:
                 if reading.organ != organ:
                     continue

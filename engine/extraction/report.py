@@ -77,6 +77,10 @@ def _extract_english(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: L
 
 def targets(lexicon: Lexicon) -> list[tuple[str, str]]:
     """Return the ConText target rules: KG lesion, impression, endpoint and finding forms plus generic words."""
+    return lexicon.memo("report_targets", lambda: _build_targets(lexicon))
+
+
+def _build_targets(lexicon: Lexicon) -> list[tuple[str, str]]:
     rules = lexicon.targets(("lesion", "impression", "endpoint", "finding"))
     rules += [(w, "LESION") for w in LESION_WORDS]
     rules += [(w, "NODE") for w in NODE_WORDS]
