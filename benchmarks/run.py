@@ -14,6 +14,7 @@ import logging
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 
@@ -33,8 +34,8 @@ def collect(quick: bool, only: list[str] | None = None) -> list[tuple[str, dict]
     return rows
 
 
-def to_markdown(rows: list[tuple[str, dict]], command: str) -> str:
-    """Render the rows with the date, machine and command."""
+def to_markdown(rows: list[tuple[str, dict]], command: str, load_before: float, load_after: float, minutes: float) -> str:
+    """Render the rows with the date, machine, load and command."""
     import psutil
 
     ram_gib = psutil.virtual_memory().total / 2**30
@@ -42,7 +43,9 @@ def to_markdown(rows: list[tuple[str, dict]], command: str) -> str:
         "# Benchmarks",
         "",
         f"Measured {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.machine()} with {os.cpu_count()} CPU cores and {ram_gib:.0f} GiB RAM, Python {platform.python_version()}.",
-        f"Command: `{command}`",
+        f"Command: `{command}` ({minutes:.1f} minutes).",
+        f"One-minute load average: {load_before:.1f} before, {load_after:.1f} after. A load above the core count means other processes "
+        "shared the CPUs, which lowers every rate below.",
         "",
         "| module | benchmark | value | unit | goal | note |",
         "|---|---|---|---|---|---|",
@@ -61,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     rows = collect(quick=not args.full, only=args.only)
+    minutes = (time.perf_counter() - started) / 60
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(to_markdown(rows, "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])), encoding="utf-8")
+    args.out.write_text(to_markdown(rows, command, load_before, os.getloadavg()[0], minutes), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 0
 

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from data_contracts import SCHEMA_VERSION, CountItem, DatasetManifest, RejectRecord, ShardInfo
 from flows.batch import read_rejects_file
-from flows.ledger import BatchEntry, CaseEntry, ledger_relative_path, read_entries, write_entry
+from flows.ledger import LEDGER_DIR, REJECTS_DIR, BatchEntry, CaseEntry, ledger_relative_path, read_entries, write_entry
 from flows.shards import SHARD_DIR, list_shards, read_shard_table, shard_id, table_to_parquet_bytes
 from flows.storage import Storage, sha256_hex
 
@@ -152,7 +152,10 @@ def _delete_entry(storage: Storage, entry: BatchEntry) -> None:
 
 def _remove_unlisted_shards(storage: Storage, entries: list[BatchEntry]) -> None:
     listed = {e.shard_path for e in entries if e.shard_path}
-    storage.remove_stale_tmp(SHARD_DIR)
+    # NOTE: nothing locks the dataset folder. This assumes one run writes it at a time, so that
+    # every temporary file and unlisted shard left now comes from a killed run.
+    for folder in (SHARD_DIR, LEDGER_DIR, REJECTS_DIR):
+        storage.remove_stale_tmp(folder)
     for relative in list_shards(storage):
         if relative not in listed:
             logger.info("removing shard %s: no ledger entry lists it (a run was stopped before its entry was written)", relative)

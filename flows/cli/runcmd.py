@@ -26,7 +26,9 @@ def run(
     batch_size: int = typer.Option(64, help="Cases per batch (one Prefect task and one shard each)."),
     concurrency: int = typer.Option(2, help="Batches in flight at once."),
     case_threads: int = typer.Option(1, help="Cases of one batch processed at once (raise for llm backends)."),
-    task_runner: str = typer.Option("thread", help="thread or dask."),
+    task_runner: str = typer.Option("thread", help="thread (one process) or dask (a local Dask cluster, or the one at --dask-address)."),
+    dask_address: str | None = typer.Option(None, help="Scheduler address of a running Dask cluster, for example tcp://10.0.0.5:8786."),
+    dask_workers: int = typer.Option(2, help="Worker processes of the local Dask cluster started when --dask-address is not given."),
     allowed_root: list[Path] = typer.Option([], "--allowed-root", help="Extra folder manifest paths may point into; repeatable."),
     dataset_name: str = typer.Option("tumorcot", help="Name written into manifest.json."),
     dry_run: bool = typer.Option(False, help="Check the manifest and plan batches; run and write nothing."),
@@ -39,7 +41,7 @@ def run(
 
     params = EngineRunParams(
         manifest=str(manifest), out=out, config=load_config(config), max_cases=max_cases, batch_size=batch_size,
-        concurrency=concurrency, case_threads=case_threads, task_runner=task_runner,
+        concurrency=concurrency, case_threads=case_threads, task_runner=task_runner, dask_address=dask_address, dask_workers=dask_workers,
         allowed_roots=tuple(str(p) for p in allowed_root), dataset_name=dataset_name, dry_run=dry_run, write_report=not no_report,
     )
     summary = _run_with_progress(params, no_prefect)

@@ -200,3 +200,17 @@ def test_validate_catches_case_in_two_splits(tmp_path: Path):
     write_entry(storage, BatchEntry("s", [CaseEntry("c1", "h1", "done", 2, "train")], written.path, 2, written.sha256, written.bytes))
     finalize_dataset(storage, IDENTITY, {"c1": "h1"}, [])
     assert any("more than one split" in p for p in validate_dataset(str(tmp_path)).problems)
+
+
+def test_shards_load_with_hf_datasets(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    storage = Storage.open(str(tmp_path / "ds"))
+    _write_batch(storage, {"c1": "h1", "c2": "h2"})
+    finalize_dataset(storage, IDENTITY, {"c1": "h1", "c2": "h2"}, [])
+
+    loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "ds" / "shards" / "*.parquet"), split="train", cache_dir=str(tmp_path / "hf-cache"))
+    assert loaded.num_rows == 4
+    assert sorted(loaded["case_id"]) == ["c1", "c1", "c2", "c2"]
+    assert loaded[0]["chain"][0]["kg_edge_id"] == "pancreas:e12"
