@@ -48,6 +48,7 @@ REASON_CODES: dict[str, str] = {
     "hallucinated_finding": "A chain cites a finding, size or location absent from the extracted features.",
     "unsupported_impression": "An impression has no supporting finding.",
     "contradicted_impression": "An impression has a contradicting finding.",
+    "misplaced_staging_context": "Lymph nodes or distant disease appear outside a staged malignant primary's chain, or as evidence of what a lesion is.",
     "imaging_text_mismatch": "Imaging and report disagree (organ without mask, lesion box outside its organ).",
     "stage_mismatch": "A chain's stage disagrees with the KG's AJCC 8 rules on the extracted facts.",
     "pathology_discordance": "The chain's conclusion contradicts the pathology report.",

@@ -107,10 +107,10 @@ def grounded_nodes(chain: Chain, data: CheckInput) -> set[str]:
 def _organ_level_node(kg: OrganKG, fact: Fact) -> str | None:
     if fact.source == "vessel" and fact.ref.field == "relation":
         return kg_paths.vessel_finding(kg, fact.ref.value)
-    if fact.source == "node" and fact.ref.value not in ("0", "false"):
+    if fact.source == "node" and fact.ref.field == "suspicious" and fact.ref.value == "true":
         return kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding")
     if fact.source == "metastasis":
-        return kg_paths.resolve_first(kg, kg_paths.METASTASIS_FORMS, "finding")
+        return kg_paths.metastasis_finding(kg, fact.ref.value)
     return None
 
 
@@ -140,7 +140,11 @@ def _node_of(kg: OrganKG, text: str) -> str:
 
 
 def check_impressions(chain: Chain, data: CheckInput) -> list[CheckFailure]:
-    """Check that each impression has a supporting finding in the chain and no contradicting extracted finding."""
+    """Check that each impression rests on a finding of the lesion itself and that no extracted finding contradicts it.
+
+    Lymph nodes and distant disease are staging context, so an impression whose
+    only support is one of them is unsupported.
+    """
     kg = data.kg
     stated = [step.triplet.object for step in chain.steps if step.level == "impression"]
     impressions = list(dict.fromkeys(([f"impression:{chain.impression_id}"] if chain.impression_id else []) + [_node_of(kg, s) for s in stated]))
@@ -152,10 +156,37 @@ def check_impressions(chain: Chain, data: CheckInput) -> list[CheckFailure]:
             failures.append(CheckFailure(code="unsupported_impression", message=f"impression {impression!r} is not in the {kg.organ} KG"))
             continue
         cited = [s for s in chain.steps if s.level == "impression" and _node_of(kg, s.triplet.object) == impression and s.triplet.predicate == "suggests"]
-        if not kg_paths.supporting_edges(kg, chain_findings, impression) or not cited:
-            failures.append(CheckFailure(code="unsupported_impression", step_id=cited[0].step_id if cited else None, message=f"impression {impression} has no supporting finding step in chain {chain.chain_id}"))
+        on_lesion = [s for s in cited if kg_paths.is_lesion_evidence(kg, _node_of(kg, s.triplet.subject))]
+        if not kg_paths.lesion_support(kg, chain_findings, impression) or not on_lesion:
+            step_id = cited[0].step_id if cited else None
+            failures.append(CheckFailure(code="unsupported_impression", step_id=step_id, message=f"impression {impression} has no supporting finding of the lesion itself in chain {chain.chain_id}{_support_note(kg, cited)}"))
         for edge in kg_paths.contradicting_edges(kg, extracted, impression):
             failures.append(CheckFailure(code="contradicted_impression", message=f"extracted finding {edge.subject} contradicts impression {impression} (KG edge {edge.edge_id}, strength {edge.strength})"))
+    return failures
+
+
+def _support_note(kg: OrganKG, cited) -> str:
+    subjects = [_node_of(kg, s.triplet.subject) for s in cited]
+    if not subjects:
+        return ""
+    return f". It rests only on {', '.join(dict.fromkeys(subjects))}, which describe the lesion's setting or spread, not its nature"
+
+
+def check_staging_context(chain: Chain, data: CheckInput) -> list[CheckFailure]:
+    """Check that nodes and distant disease appear only as staging context of a staged malignant primary.
+
+    They may be finding steps of a chain whose impression is a malignant primary
+    with a staging table, and never the subject of an impression step.
+    """
+    kg = data.kg
+    impression = f"impression:{chain.impression_id}" if chain.impression_id else None
+    staged = kg_paths.takes_staging_context(kg, impression)
+    failures = []
+    for step in chain.steps:
+        if step.level == "finding" and not staged and kg_paths.is_spread_finding(kg, _node_of(kg, step.triplet.object)):
+            failures.append(CheckFailure(code="misplaced_staging_context", step_id=step.step_id, message=f"{step.step_id} states {step.triplet.object} in chain {chain.chain_id}, whose impression {chain.impression_id or 'none'} is not a staged malignant primary, so it takes no nodes or distant disease"))
+        if step.level == "impression" and kg_paths.is_spread_finding(kg, _node_of(kg, step.triplet.subject)):
+            failures.append(CheckFailure(code="misplaced_staging_context", step_id=step.step_id, message=f"{step.step_id} draws impression {step.triplet.object} from {step.triplet.subject}, which is staging context, not evidence of the lesion's nature"))
     return failures
 
 
@@ -279,7 +310,7 @@ def _dedupe(failures: list[CheckFailure]) -> list[CheckFailure]:
     return list(dict.fromkeys(failures))
 
 
-CHECKS: tuple[Callable[[Chain, CheckInput], list[CheckFailure]], ...] = (check_kg_edges, check_citations, check_impressions, check_imaging, check_stage)
+CHECKS: tuple[Callable[[Chain, CheckInput], list[CheckFailure]], ...] = (check_kg_edges, check_citations, check_impressions, check_staging_context, check_imaging, check_stage)
 
 
 def run_checks(chain: Chain, data: CheckInput) -> list[CheckFailure]:

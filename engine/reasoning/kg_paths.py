@@ -20,8 +20,17 @@ RELATION_FORMS: dict[str, tuple[str, ...]] = {
 }
 """Surface forms tried, in order, to name a vessel relation as a KG finding."""
 
-NODE_FORMS = ("lymphadenopathy", "enlarged lymph nodes", "suspicious lymph nodes")
+NODE_FORMS = ("lymphadenopathy", "regional lymphadenopathy", "enlarged regional lymph nodes", "enlarged lymph nodes", "suspicious lymph nodes")
+"""Surface forms tried, in order, to name suspicious regional lymph nodes as a KG finding ('regional lymphadenopathy' names the stomach's perigastric finding)."""
 METASTASIS_FORMS = ("distant lesions", "distant metastases", "distant metastasis")
+SITE_FORMS: dict[str, tuple[str, ...]] = {"liver": ("liver metastases",), "peritoneum": ("peritoneal nodules",)}
+"""Surface forms tried first for a metastasis site, where an organ KG has a finding for that site ('liver lesions' of the colon KG)."""
+
+BACKGROUND_FINDINGS = frozenset({"finding:cirrhosis"})
+"""Findings of the organ around a lesion rather than of the lesion itself.
+
+NOTE: the KG files have no field that marks such findings, so they are listed here by node id.
+"""
 
 
 def organ_node(kg: OrganKG) -> str:
@@ -66,6 +75,11 @@ def resolve_first(kg: OrganKG, forms: Iterable[str], kind: str) -> str | None:
     return None
 
 
+def metastasis_finding(kg: OrganKG, site: str) -> str | None:
+    """Return the KG finding that names distant disease at ``site``, or None when the organ KG has none for it."""
+    return resolve_first(kg, SITE_FORMS.get(site, ()) + METASTASIS_FORMS, "finding")
+
+
 def vessel_finding(kg: OrganKG, relation: str) -> str | None:
     return resolve_first(kg, RELATION_FORMS.get(relation, (relation,)), "finding")
 
@@ -87,6 +101,50 @@ def supporting_edges(kg: OrganKG, findings: Iterable[str], impression: str) -> l
     return sorted(edges, key=lambda e: (-(e.strength or 0.0), e.edge_id))
 
 
+def is_spread_finding(kg: OrganKG, node: str) -> bool:
+    """True for lymph nodes and disease outside the organ (distant lesions, ascites, peritoneal nodules).
+
+    These findings are staging context for a malignant primary, not evidence of
+    what a lesion is. The KG files group them under an attribute named after the
+    organ ('extrahepatic', 'extrapancreatic', ...), and every node finding's id
+    contains 'lymphadenopathy'.
+    """
+    data = kg.graph.nodes.get(node, {})
+    if data.get("kind") != "finding":
+        return False
+    return str(data.get("attribute", "")).startswith("extra") or "lymphadenopathy" in str(data.get("id", ""))
+
+
+def is_lesion_evidence(kg: OrganKG, node: str) -> bool:
+    """True for a finding of the lesion itself: its density, enhancement, shape, margin, count, signs or vessels.
+
+    Lymph nodes, distant disease, the background organ (cirrhosis) and the
+    clinical context (``has_context`` findings) are not.
+    """
+    if is_spread_finding(kg, node) or node in BACKGROUND_FINDINGS:
+        return False
+    edge = lesion_finding_edge(kg, node)
+    return edge is not None and edge.predicate != "has_context"
+
+
+def lesion_support(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:
+    """Return the ``suggests`` edges to ``impression`` whose finding is a finding of the lesion itself."""
+    return [edge for edge in supporting_edges(kg, findings, impression) if is_lesion_evidence(kg, edge.subject)]
+
+
+def impression_support(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:
+    """Return the ``suggests`` edges an impression step may state: every supporting finding except spread findings."""
+    return [edge for edge in supporting_edges(kg, findings, impression) if not is_spread_finding(kg, edge.subject)]
+
+
+def takes_staging_context(kg: OrganKG, impression: str | None) -> bool:
+    """True when ``impression`` is a malignant primary with a staging table, the only kind of chain that states nodes and distant disease."""
+    if impression is None:
+        return False
+    data = kg.graph.nodes.get(impression, {})
+    return data.get("behaviour") == "malignant" and staging_table(kg, impression) is not None
+
+
 def contradicting_edges(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:
     """Return the ``contradicts`` edges from ``findings`` to ``impression``."""
     return [e for f in findings if (e := edge_between(kg, f, impression, "contradicts")) is not None]
@@ -102,11 +160,11 @@ def choose_impression(
 ) -> str | None:
     """Pick the impression a lesion's chain concludes with.
 
-    Pathology histology wins, then the first suspected cause that the findings
-    support without contradiction, then the impression the report names, then
-    the top of the KG differential. With ``causes_only`` (a suspected-causes
-    round) no suspected cause fitting means no impression, so the chain keeps
-    its findings only. Returns an impression node id or None.
+    Pathology histology wins, then the first suspected cause that a finding of
+    the lesion itself supports without contradiction, then the impression the
+    report names, then the top of the KG differential. With ``causes_only`` (a
+    suspected-causes round) no suspected cause fitting means no impression, so
+    the chain keeps its findings only. Returns an impression node id or None.
     """
     if histology:
         matching = _impressions_with_histology(kg, histology)
@@ -114,16 +172,31 @@ def choose_impression(
             return max(matching, key=lambda imp: (_score(kg, findings, imp), imp))
     for cause in suspected:
         node = impression_node(kg, cause)
-        if node and supporting_edges(kg, findings, node) and not contradicting_edges(kg, findings, node):
+        if node and lesion_support(kg, findings, node) and not contradicting_edges(kg, findings, node):
             return node
     if causes_only:
         return None
     if named:
         return named
-    ranked = kg.differential([local_id(f) for f in findings])
-    if ranked and ranked[0].score > 0:
-        return f"impression:{ranked[0].impression.id}"
+    ranked = rank_impressions(kg, findings)
+    if ranked and ranked[0][1] > 0:
+        return ranked[0][0]
     return None
+
+
+def rank_impressions(kg: OrganKG, findings: Iterable[str]) -> list[tuple[str, float]]:
+    """Return (impression node id, score) for each impression that a finding of the lesion itself supports, best first.
+
+    The score adds the strengths of the supporting findings other than spread
+    findings and subtracts the strengths of every contradicting finding.
+    """
+    findings = tuple(findings)
+    ranked = []
+    for info in kg.impressions.values():
+        node = f"impression:{info.id}"
+        if lesion_support(kg, findings, node):
+            ranked.append((node, round(_score(kg, findings, node), 6)))
+    return sorted(ranked, key=lambda item: (-item[1], item[0]))
 
 
 def _impressions_with_histology(kg: OrganKG, histology: str) -> list[str]:
@@ -136,20 +209,19 @@ def _impressions_with_histology(kg: OrganKG, histology: str) -> list[str]:
     return found
 
 
-def _score(kg: OrganKG, findings: tuple[str, ...], impression: str) -> float:
-    pro = sum(e.strength or 0.0 for e in supporting_edges(kg, findings, impression))
+def _score(kg: OrganKG, findings: Iterable[str], impression: str) -> float:
+    findings = tuple(findings)
+    pro = sum(e.strength or 0.0 for e in impression_support(kg, findings, impression))
     con = sum(e.strength or 0.0 for e in contradicting_edges(kg, findings, impression))
     return pro - con
 
 
 def differential_causes(kg: OrganKG, findings: Iterable[str], exclude: str | None = None) -> tuple[str, ...]:
-    """Return the KG differential of ``findings`` as impression ids, best first, without ``exclude``."""
-    ranked = kg.differential([local_id(f) for f in findings])
-    causes = [r.impression.id for r in ranked if not r.contradicting]
-    causes += [r.impression.id for r in ranked if r.contradicting]
-    if exclude:
-        causes = [c for c in causes if f"impression:{c}" != exclude]
-    return tuple(causes)
+    """Return the KG differential of ``findings`` as impression ids, best first, uncontradicted ones before the rest, without ``exclude``."""
+    findings = tuple(findings)
+    ranked = [node for node, _ in rank_impressions(kg, findings) if node != exclude]
+    clean = [node for node in ranked if not contradicting_edges(kg, findings, node)]
+    return tuple(local_id(node) for node in clean + [node for node in ranked if node not in clean])
 
 
 def staging_table(kg: OrganKG, impression: str) -> str | None:

@@ -71,13 +71,17 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
     certainty = CERTAINTY_FACTOR[target.lesion.certainty]
     finding_steps = _finding_steps(builder, target, index, phraser, FINDING_CONFIDENCE, hints)
     lesion_nodes = tuple(f.node for f in _lesion_facts(target, index) if f.node and f.node.startswith("finding:"))
-    finding_nodes = tuple(dict.fromkeys(lesion_nodes + tuple(s.triplet.object for s in finding_steps if s.triplet.object.startswith("finding:"))))
+    stated_nodes = tuple(s.triplet.object for s in finding_steps if s.triplet.object.startswith("finding:"))
+    finding_nodes = tuple(dict.fromkeys(lesion_nodes + stated_nodes + _organ_spread_nodes(kg, target, index)))
 
     named = kg_paths.impression_node(kg, target.lesion.impression_id)
     truth = hints.pathology_truth
     causes_only = hints.strategy == "suspected_causes"
     impression = kg_paths.choose_impression(kg, finding_nodes, named, hints.suspected_causes, truth.histology if truth else None, causes_only)
     stage = None
+    # Nodes and distant disease are staging context, so only the chain of a staged malignant primary states them.
+    if kg_paths.takes_staging_context(kg, impression):
+        _spread_steps(builder, target, index, phraser, FINDING_CONFIDENCE)
     if impression is not None:
         _impression_steps(builder, finding_steps, impression, phraser, certainty)
         stage = _staging_steps(builder, target, index, impression, sources, phraser, certainty)
@@ -97,23 +101,28 @@ def _imaging_refs(target: ChainTarget, index: FactIndex, fields: tuple[str, ...]
 
 
 def _finding_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex, phraser: Phraser, certainty: float, hints: RepairHints) -> list[ReasoningStep]:
+    """Add the steps of the lesion's own findings: location, attributes, signs and (for the primary lesion) vessels."""
     kg = builder.kg
     facts = _lesion_facts(target, index)
     steps = _location_steps(builder, target, index, facts, phraser, certainty, hints)
 
+    # A report may state one finding twice ("multiple" and a count of 3), so facts are grouped by the node they name.
+    by_node: dict[str, list[Fact]] = {}
     for name in ATTRIBUTE_ORDER:
         for fact in [f for f in facts if f.ref.field == name]:
             node = fact.node or _count_node(kg, fact)
-            edge = kg_paths.lesion_finding_edge(kg, node) if node else None
-            if edge is None:
-                continue
-            kind = "feature" if edge.predicate in ("has_feature", "has_context") else "attribute"
-            sentence = phraser.say(kind, edge.edge_id, value=kg_paths.node_name(kg, node))
-            steps.append(builder.add("finding", "F", edge, sentence, [fact.ref], certainty))
+            if node and not kg_paths.is_spread_finding(kg, node):
+                by_node.setdefault(node, []).append(fact)
+    for node, node_facts in by_node.items():
+        edge = kg_paths.lesion_finding_edge(kg, node)
+        if edge is None:
+            continue
+        kind = "feature" if edge.predicate in ("has_feature", "has_context") else "attribute"
+        sentence = phraser.say(kind, edge.edge_id, value=kg_paths.node_name(kg, node))
+        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts], certainty))
 
     if target.primary:
         steps += _vessel_steps(builder, target, index, phraser, certainty)
-        steps += _spread_steps(builder, target, index, phraser, certainty)
     return steps
 
 
@@ -181,21 +190,63 @@ def _vessel_steps(builder, target, index, phraser, certainty) -> list[ReasoningS
     return steps
 
 
+def _suspicious_node_facts(index: FactIndex, organ: str) -> list[Fact]:
+    """Return the count and suspicion facts of the organ's non-negated lymph nodes that the report calls suspicious."""
+    facts = _organ_facts(index, organ, ("count", "suspicious"))
+    suspicious = {f.ref.ref_id for f in facts if f.ref.field == "suspicious" and f.ref.value == "true"}
+    return [f for f in facts if f.ref.ref_id in suspicious]
+
+
+def _node_count(facts: list[Fact]) -> int | None:
+    """Return the number of suspicious nodes when every suspicious node finding states its count, else None."""
+    counts = {f.ref.ref_id: f.ref.value for f in facts if f.ref.field == "count"}
+    groups = {f.ref.ref_id for f in facts}
+    if not groups or set(counts) != groups:
+        return None
+    return sum(int(float(value)) for value in counts.values())
+
+
+def _organ_spread_nodes(kg: OrganKG, target: ChainTarget, index: FactIndex) -> tuple[str, ...]:
+    """Return the node and distant-lesion findings the primary lesion's chain may state."""
+    if not target.primary:
+        return ()
+    nodes = []
+    if _suspicious_node_facts(index, target.organ):
+        nodes.append(kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding"))
+    nodes += [kg_paths.metastasis_finding(kg, f.ref.value) for f in _organ_facts(index, target.organ, ("site",))]
+    return tuple(dict.fromkeys(node for node in nodes if node))
+
+
 def _spread_steps(builder, target, index, phraser, certainty) -> list[ReasoningStep]:
+    """Add the staging-context steps: the lesion's spread signs, and the organ's suspicious nodes and distant lesions."""
     kg = builder.kg
     steps = []
-    node_facts = [f for f in _organ_facts(index, target.organ, ("count", "suspicious")) if f.ref.value not in ("0", "false")]
+    spread_signs: dict[str, list[Fact]] = {}
+    for fact in _lesion_facts(target, index):
+        if fact.ref.field == "signs" and fact.node and kg_paths.is_spread_finding(kg, fact.node):
+            spread_signs.setdefault(fact.node, []).append(fact)
+
+    node_facts = _suspicious_node_facts(index, target.organ) if target.primary else []
     lymph = kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding")
     if node_facts and lymph and (edge := kg_paths.lesion_finding_edge(kg, lymph)):
-        counts = [f.ref.value for f in node_facts if f.ref.field == "count"]
-        sentence = phraser.say("nodes", edge.edge_id, count=f"{counts[0]} " if counts else "")
-        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts], certainty))
+        count = _node_count(node_facts)
+        sentence = phraser.say("nodes", edge.edge_id, count=f"{count} " if count else "")
+        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts + spread_signs.pop(lymph, [])], certainty))
 
-    sites = _organ_facts(index, target.organ, ("site",))
-    distant = kg_paths.resolve_first(kg, kg_paths.METASTASIS_FORMS, "finding")
-    if sites and distant and (edge := kg_paths.lesion_finding_edge(kg, distant)):
-        names = ", ".join(dict.fromkeys(f.ref.value.replace("_", " ") for f in sites))
-        steps.append(builder.add("finding", "F", edge, phraser.say("metastasis", edge.edge_id, site=names), [f.ref for f in sites], certainty))
+    by_finding: dict[str, list[Fact]] = {}
+    for site in _organ_facts(index, target.organ, ("site",)) if target.primary else []:
+        if distant := kg_paths.metastasis_finding(kg, site.ref.value):
+            by_finding.setdefault(distant, []).append(site)
+    for distant, sites in by_finding.items():
+        if edge := kg_paths.lesion_finding_edge(kg, distant):
+            names = ", ".join(dict.fromkeys(f.ref.value.replace("_", " ") for f in sites))
+            evidence = [f.ref for f in sites + spread_signs.pop(distant, [])]
+            steps.append(builder.add("finding", "F", edge, phraser.say("metastasis", edge.edge_id, site=names), evidence, certainty))
+
+    for node, facts in spread_signs.items():
+        if edge := kg_paths.lesion_finding_edge(kg, node):
+            sentence = phraser.say("feature", edge.edge_id, value=kg_paths.node_name(kg, node))
+            steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in facts], certainty))
     return steps
 
 
@@ -204,7 +255,7 @@ def _impression_steps(builder, finding_steps, impression, phraser, certainty) ->
     by_object = {}
     for step in finding_steps:
         by_object.setdefault(step.triplet.object, step)
-    for edge in kg_paths.supporting_edges(kg, list(by_object), impression):
+    for edge in kg_paths.impression_support(kg, list(by_object), impression):
         finding_step = by_object[edge.subject]
         strength = edge.strength or 0.0
         kg_ref = EvidenceRef(kind="kg", ref_id=edge.edge_id, field="strength", value=format_number(strength))

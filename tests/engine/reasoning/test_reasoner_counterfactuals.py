@@ -34,7 +34,15 @@ def _pancreas_chain(make_state, make_ctx, text, pathology_text=None):
 
 
 def _by_triplet(chain):
-    return {(s.triplet.subject, s.triplet.predicate, s.triplet.object): s.model_dump(exclude={"step_id"}) for s in chain.steps}
+    """Return each step's content by triplet; span offsets are left out, because inserted text moves the spans after it."""
+    steps = {}
+    for step in chain.steps:
+        content = step.model_dump(exclude={"step_id"})
+        for ref in content["evidence"]:
+            if ref["span"] is not None:
+                ref["span"] = {key: value for key, value in ref["span"].items() if key not in ("start", "end")}
+        steps[(step.triplet.subject, step.triplet.predicate, step.triplet.object)] = content
+    return steps
 
 
 def _diff(before, after):

@@ -6,6 +6,7 @@ import pytest
 
 from data_contracts import REASON_CODES, CaseInput
 from engine.agents import calibrator, reasoner
+from engine.reasoning import kg_paths
 from engine.state import CaseState
 
 pytestmark = pytest.mark.shared_data
@@ -77,9 +78,33 @@ def test_normal_report_gives_normal_chains(calibrated_cases):
 
 def test_pdac_report_chain_is_staged(calibrated_cases):
     _, cases = calibrated_cases
-    _, after = cases["pancreas_pdac_05"]
+    _, after = cases["pancreas_pdac_01"]
     chain = next(c for c in after.chains if c.organ == "pancreas" and c.impression_id == "pdac")
+    objects = [step.triplet.object for step in chain.steps]
 
     assert chain.stage is not None
     assert chain.stage.T == "T2"
-    assert any(step.triplet.object == "stage:T2" for step in chain.steps)
+    assert "stage:T2" in objects
+    assert "finding:lymphadenopathy" in objects
+
+
+def test_impressions_rest_on_lesion_findings(calibrated_cases, kgs):
+    _, cases = calibrated_cases
+    for case_id, (_, after) in cases.items():
+        for chain in after.chains:
+            kg = kgs[chain.organ]
+            subjects = [step.triplet.subject for step in chain.steps if step.level == "impression"]
+            if chain.impression_id is not None:
+                assert any(kg_paths.is_lesion_evidence(kg, subject) for subject in subjects), (case_id, chain.chain_id)
+            assert not [s for s in subjects if kg_paths.is_spread_finding(kg, s)], (case_id, chain.chain_id)
+
+
+def test_node_steps_only_in_staged_malignant_chains(calibrated_cases, kgs):
+    _, cases = calibrated_cases
+    for case_id, (_, after) in cases.items():
+        for chain in after.chains:
+            kg = kgs[chain.organ]
+            impression = f"impression:{chain.impression_id}" if chain.impression_id else None
+            spread = [s.step_id for s in chain.steps if s.level == "finding" and kg_paths.is_spread_finding(kg, s.triplet.object)]
+            if not kg_paths.takes_staging_context(kg, impression):
+                assert spread == [], (case_id, chain.chain_id)
