@@ -210,24 +210,50 @@ def _wait_for_first_ledger_entry(out: Path, process: subprocess.Popen, timeout_s
 def test_real_ct_and_reports_run(shared_data: Path, tmp_path: Path):
     from engine.cohort import implant_cohort
 
-    example = shared_data / "totalseg_example"
+    example, reports = shared_data / "totalseg_example", shared_data / "reports"
     implanted = implant_cohort(example / "example_ct_sm.nii.gz", example / "example_seg.nii.gz", tmp_path / "implanted", 4, seed=0)
     rows = _rows(implanted)
-    for row, report in zip(rows, sorted((shared_data / "reports").glob("*_ct_0*.txt"))[:2], strict=False):
-        row["report_path"] = str(report)
-        row["pathology_path"] = ""
-    real_row = dict(rows[0], case_id="real-ct", ct_path=str(example / "example_ct_sm.nii.gz"), masks_path=str(example / "example_seg.nii.gz"),
-                    lesions_path="", liver_segments_path="", report_path=str(shared_data / "reports" / "liver_hcc_01.txt"), pathology_path="", patient_id="real-ct")
-    manifest = _write_csv(implanted.parent / "real_manifest.csv", [*rows, real_row])
+    for row, report in zip(rows, ("colon_rectal_ct_01.txt", "liver_mets_01.txt"), strict=False):
+        row.update(report_path=str(reports / report), pathology_path="")
+    real_ct = {"ct_path": str(example / "example_ct_sm.nii.gz"), "masks_path": str(example / "example_seg.nii.gz"), "lesions_path": "", "liver_segments_path": ""}
+    real_rows = [
+        dict(rows[0], **real_ct, case_id="real-pdac", patient_id="real-pdac", report_path=str(reports / "pancreas_pdac_01.txt"), pathology_path=""),
+        dict(rows[0], **real_ct, case_id="real-hcc", patient_id="real-hcc", report_path=str(reports / "liver_hcc_01.txt"), pathology_path=""),
+        dict(rows[0], **real_ct, case_id="real-pdac-path", patient_id="real-pdac-path", report_path=str(reports / "pancreas_pdac_02.txt"),
+             pathology_path=str(reports / "path_pancreas_pdac_02.txt")),
+    ]
+    manifest = _write_csv(implanted.parent / "real_manifest.csv", [*rows, *real_rows])
     out = tmp_path / "ds"
 
     run_engine_inline(EngineRunParams(manifest=str(manifest), out=str(out), batch_size=2, allowed_roots=(str(shared_data),)))
     report = validate_dataset(str(out))
-    tasks = set(pq.read_table(out / "shards", columns=["task_type"])["task_type"].to_pylist())
+    samples = pq.read_table(out / "shards").to_pylist()
     rejects = pq.read_table(out / "rejects.parquet").to_pylist()
-    case_ids = {row["case_id"] for row in [*rows, real_row]}
-    sampled = set(pq.read_table(out / "shards", columns=["case_id"])["case_id"].to_pylist())
+    case_ids = {row["case_id"] for row in [*rows, *real_rows]}
+    sampled = {sample["case_id"] for sample in samples}
 
     assert report.ok, report.problems
-    assert tasks == {"localization", "attribute", "tnm", "cot_report"}
-    assert case_ids - sampled <= {r["case_id"] for r in rejects}
+    assert {sample["task_type"] for sample in samples} == {"localization", "attribute", "tnm", "cot_report"}
+    assert "real-pdac" in sampled
+    assert case_ids - sampled <= {r["case_id"] for r in rejects}, "a case without samples has no reject row"
+    # The three real rows share one CT, so they are near-duplicates and share one split.
+    assert len({sample["split"] for sample in samples if sample["case_id"].startswith("real-")}) == 1
+    _assert_report_spans_match(samples, {row["case_id"]: row["report_path"] for row in real_rows})
+
+
+def _assert_report_spans_match(samples: list[dict], report_paths: dict[str, str]) -> None:
+    """Check that every report evidence span of the given cases quotes its report file at its offsets."""
+    from engine.text.decode import read_text_file
+
+    checked = 0
+    for sample in samples:
+        if sample["case_id"] not in report_paths:
+            continue
+        text = read_text_file(report_paths[sample["case_id"]]).text
+        for step in sample["chain"]:
+            for ref in step["evidence"]:
+                span = ref["span"]
+                if span and span["source"] == "report":
+                    assert text[span["start"] : span["end"]] == span["text"], f"{sample['sample_id']} step {step['step_id']}"
+                    checked += 1
+    assert checked > 0, "no report evidence span to check"
