@@ -6,7 +6,7 @@ shard and the rejects file, through a temporary name and a rename, so an entry
 exists only for work that is fully on disk. On start a run skips every case
 whose current input hash appears in an entry, unless the case was rejected for
 a reason a later run may not hit (``RETRYABLE_REASONS``: the provider kept
-failing, or the LLM budget ran out). A shard with no entry (the run was killed
+failing, the LLM budget ran out, or TumorCoT itself raised an error). A shard with no entry (the run was killed
 between the shard and its entry) is rewritten under the same name when its
 cases run again, and removed at the end if nothing lists it.
 """
@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 LEDGER_DIR = "_state/batches"
 REJECTS_DIR = "_state/rejects"
-RETRYABLE_REASONS = frozenset({"llm_failed", "budget_exhausted"})
-"""Reject reasons that depend on the provider or the budget, not on the case, so the next run tries the case again."""
+RETRYABLE_REASONS = frozenset({"llm_failed", "budget_exhausted", "internal_error"})
+"""Reject reasons that depend on the provider, the budget or a bug in TumorCoT, not on the case, so the next run tries the case again."""
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,26 @@ def test_shards_load_with_hf_datasets(tmp_path: Path, monkeypatch):
     assert loaded.num_rows == 4
     assert sorted(loaded["case_id"]) == ["c1", "c1", "c2", "c2"]
     assert loaded[0]["chain"][0]["kg_edge_id"] == "pancreas:e12"
+
+
+def test_internal_error_case_is_retried(phantom_cohort: Path, tmp_path: Path, monkeypatch):
+    import engine.pipeline
+    from engine.config import EngineConfig
+    from flows.batch import process_batch
+    from flows.manifest_io import read_manifest
+
+    def broken_run_case(case, ctx, split=None):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(engine.pipeline, "run_case", broken_run_case)
+    cases = read_manifest(phantom_cohort).cases[:2]
+    summary = process_batch(0, cases, {}, EngineConfig(), str(tmp_path / "ds"))
+    storage = Storage.open(str(tmp_path / "ds"))
+    entries = read_entries(storage)
+    rejects = [r for e in entries for r in RejectRecord.from_table(pq.read_table(tmp_path / "ds" / e.rejects_path))]
+
+    assert summary.cases_rejected == 2
+    assert {r.reason_code for r in rejects} == {"internal_error"}
+    assert all("IndexError" in r.message for r in rejects)
+    assert all(case.retry for entry in entries for case in entry.cases)
+    assert finished_hashes(entries) == frozenset()
