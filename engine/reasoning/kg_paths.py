@@ -116,12 +116,15 @@ def is_spread_finding(kg: OrganKG, node: str) -> bool:
 
 
 def is_lesion_evidence(kg: OrganKG, node: str) -> bool:
-    """True for a finding of the lesion itself: its density, enhancement, shape, margin, count, signs or vessels.
+    """True for a finding of the lesion itself: its density, enhancement, shape, margin, signs or vessels.
 
-    Lymph nodes, distant disease, the background organ (cirrhosis) and the
-    clinical context (``has_context`` findings) are not.
+    Lymph nodes, distant disease, the background organ (cirrhosis), the clinical
+    context (``has_context`` findings) and the lesion count are not: they may
+    add to an impression, but none can carry it alone.
     """
     if is_spread_finding(kg, node) or node in BACKGROUND_FINDINGS:
+        return False
+    if kg.graph.nodes.get(node, {}).get("attribute") == "count":
         return False
     edge = lesion_finding_edge(kg, node)
     return edge is not None and edge.predicate != "has_context"

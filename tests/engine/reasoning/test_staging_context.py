@@ -158,7 +158,7 @@ def test_malignant_chain_keeps_nodes_as_context(make_state, make_ctx, kgs):
     assert len(node_steps) == 1
     assert node_steps[0] == levels.index("impression") - 1
     assert all(kg_paths.is_lesion_evidence(kg, s.triplet.subject) for s in chain.steps if s.level == "impression")
-    assert "3 " in chain.steps[node_steps[0]].sentence
+    assert "three suspicious regional lymph nodes" in chain.steps[node_steps[0]].sentence
     assert calibrator.check_chain(chain, state, ctx) == []
 
 
@@ -192,3 +192,11 @@ def test_differential_ignores_node_support(kgs):
     assert kg_paths.rank_impressions(kg, ["finding:lymphadenopathy"]) == []
     assert kg_paths.differential_causes(kg, ["finding:lymphadenopathy", "finding:distant_lesions"]) == ()
     assert kg_paths.choose_impression(kg, ("finding:lymphadenopathy",), None) is None
+
+
+def test_count_alone_gives_no_impression(kgs):
+    kg = kgs["liver"]
+
+    assert kg_paths.rank_impressions(kg, ["finding:multiple"]) == []
+    assert kg_paths.choose_impression(kg, ("finding:multiple",), None) is None
+    assert [node for node, _ in kg_paths.rank_impressions(kg, ["finding:multiple", "finding:rim_enhancement"])][:1] == ["impression:metastasis"]
