@@ -256,7 +256,9 @@ def _size_failures(chain: Chain, data: CheckInput) -> list[CheckFailure]:
             size = numbers[0]
             if limit is not None and size > limit:
                 failures.append(CheckFailure(code="implausible_size", step_id=step.step_id, message=f"{step.step_id} states {ref.ref_id} is {size:g} mm, above the {limit:g} mm plausible for the {chain.organ} (cm/mm slip?)"))
-            for lesion_id, mask_mm in mask_sizes.items():
+            # A staging step may cite the organ's largest tumour, which is another lesion than the chain's own.
+            own = ref.ref_id in chain.lesion_ids
+            for lesion_id, mask_mm in mask_sizes.items() if own else ():
                 if size > 0 and mask_mm > 0 and max(size, mask_mm) / min(size, mask_mm) > SIZE_RATIO_LIMIT:
                     failures.append(CheckFailure(code="imaging_text_mismatch", step_id=step.step_id, message=f"{step.step_id} states {size:g} mm for {ref.ref_id}, but mask lesion {lesion_id} measures {mask_mm:g} mm"))
     return _dedupe(failures)

@@ -5,18 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from data_contracts import Chain, EvidenceRef, ReasoningStep, StageResult, Triplet
-from engine.reasoning import kg_paths
-from engine.reasoning.evidence import Fact, FactIndex, format_number
+from engine.reasoning import kg_paths, sentences
+from engine.reasoning.evidence import Fact, FactIndex, format_number, same_value
+from engine.reasoning.finding_steps import (
+    finding_steps,
+    lesion_facts,
+    organ_facts,
+    organ_spread_nodes,
+    spread_steps,
+    structure_name,
+    words_for,
+)
 from engine.reasoning.hints import RepairHints
 from engine.reasoning.phrasing import Phraser
-from engine.reasoning.staging import StageSources, expected_stage, fact_sources, rule_axis
+from engine.reasoning.staging import StageSources, expected_stage, rule_axis, staged_facts
 from engine.reasoning.targets import ChainTarget
 from kg import OrganKG
 
 CERTAINTY_FACTOR = {"definite": 1.0, "probable": 0.75, "possible": 0.5}
 MASK_ONLY_NORMAL_CONFIDENCE = 0.8
 FINDING_CONFIDENCE = 1.0
-ATTRIBUTE_ORDER = ("density", "enhancement", "shape", "boundary", "count", "multiple", "signs")
 RULE_FACT_FIELDS = {
     "max_diameter_mm": ("max_diameter_mm",),
     "tumor_count": ("count", "multiple"),
@@ -69,10 +77,10 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
 
     # The report's hedging ("probable", "possible") qualifies its diagnosis, so it lowers impression and stage confidence only.
     certainty = CERTAINTY_FACTOR[target.lesion.certainty]
-    finding_steps = _finding_steps(builder, target, index, phraser, FINDING_CONFIDENCE, hints)
-    lesion_nodes = tuple(f.node for f in _lesion_facts(target, index) if f.node and f.node.startswith("finding:"))
-    stated_nodes = tuple(s.triplet.object for s in finding_steps if s.triplet.object.startswith("finding:"))
-    finding_nodes = tuple(dict.fromkeys(lesion_nodes + stated_nodes + _organ_spread_nodes(kg, target, index)))
+    lesion_steps = finding_steps(builder, target, index, phraser, FINDING_CONFIDENCE, hints)
+    lesion_nodes = tuple(f.node for f in lesion_facts(target, index) if f.node and f.node.startswith("finding:"))
+    stated_nodes = tuple(s.triplet.object for s in lesion_steps if s.triplet.object.startswith("finding:"))
+    finding_nodes = tuple(dict.fromkeys(lesion_nodes + stated_nodes + organ_spread_nodes(kg, target, index)))
 
     named = kg_paths.impression_node(kg, target.lesion.impression_id)
     truth = hints.pathology_truth
@@ -81,173 +89,14 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
     stage = None
     # Nodes and distant disease are staging context, so only the chain of a staged malignant primary states them.
     if kg_paths.takes_staging_context(kg, impression):
-        _spread_steps(builder, target, index, phraser, FINDING_CONFIDENCE)
+        spread_steps(builder, target, index, phraser, FINDING_CONFIDENCE)
     if impression is not None:
-        _impression_steps(builder, finding_steps, impression, phraser, certainty)
+        _impression_steps(builder, lesion_steps, impression, phraser, certainty)
         stage = _staging_steps(builder, target, index, impression, sources, phraser, certainty)
     return Chain(
         chain_id=target.chain_id, case_id=target.case_id, organ=target.organ, lesion_ids=target.lesion_ids,
         steps=tuple(builder.steps), impression_id=kg_paths.local_id(impression) if impression else None, stage=stage,
     )
-
-
-def _lesion_facts(target: ChainTarget, index: FactIndex) -> list[Fact]:
-    return [f for f in index.facts if f.source == "lesion" and f.ref.ref_id == target.lesion.finding_id]
-
-
-def _imaging_refs(target: ChainTarget, index: FactIndex, fields: tuple[str, ...]) -> list[EvidenceRef]:
-    ids = {lesion.lesion_id for lesion in target.imaging_lesions}
-    return [f.ref for f in index.facts if f.ref.kind == "imaging" and f.ref.ref_id in ids and f.ref.field in fields]
-
-
-def _finding_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex, phraser: Phraser, certainty: float, hints: RepairHints) -> list[ReasoningStep]:
-    """Add the steps of the lesion's own findings: location, attributes, signs and (for the primary lesion) vessels."""
-    kg = builder.kg
-    facts = _lesion_facts(target, index)
-    steps = _location_steps(builder, target, index, facts, phraser, certainty, hints)
-
-    # A report may state one finding twice ("multiple" and a count of 3), so facts are grouped by the node they name.
-    by_node: dict[str, list[Fact]] = {}
-    for name in ATTRIBUTE_ORDER:
-        for fact in [f for f in facts if f.ref.field == name]:
-            node = fact.node or _count_node(kg, fact)
-            if node and not kg_paths.is_spread_finding(kg, node):
-                by_node.setdefault(node, []).append(fact)
-    for node, node_facts in by_node.items():
-        edge = kg_paths.lesion_finding_edge(kg, node)
-        if edge is None:
-            continue
-        kind = "feature" if edge.predicate in ("has_feature", "has_context") else "attribute"
-        sentence = phraser.say(kind, edge.edge_id, value=kg_paths.node_name(kg, node))
-        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts], certainty))
-
-    if target.primary:
-        steps += _vessel_steps(builder, target, index, phraser, certainty)
-    return steps
-
-
-def _location_steps(builder, target, index, facts, phraser, certainty, hints) -> list[ReasoningStep]:
-    kg = builder.kg
-    regions = [f for f in facts if f.ref.field == "subregions" and f.node]
-    organ_fact = next((f for f in facts if f.ref.field == "organ"), None)
-    if hints.preferred_section:
-        preferred = [f for f in regions if f.ref.span is not None and f.ref.span.section == hints.preferred_section]
-        regions = preferred or regions
-    size = next((f for f in facts if f.ref.field == "max_diameter_mm"), None)
-    size_text = f"{size.ref.value} mm " if size else ""
-    imaging = _imaging_refs(target, index, ("max_axial_diameter_mm", "bbox_norm_xyz", "subregion"))
-    organ_box = [f.ref for f in index.facts if f.ref.kind == "imaging" and f.ref.ref_id == f"organ:{target.organ}" and f.ref.field == "bbox_norm_xyz"]
-    extra = [ref for ref in hints.extra_features if ref.kind == "imaging"]
-    shared = ([size.ref] if size else []) + imaging + organ_box + extra
-
-    steps = []
-    for fact in regions or [organ_fact]:
-        region = fact.node if fact else kg_paths.organ_node(kg)
-        edge = kg_paths.location_edge(kg, region)
-        if edge is None:
-            continue
-        sentence = phraser.say("location", edge.edge_id, size=size_text, region=kg_paths.node_name(kg, region))
-        evidence = ([fact.ref] if fact else []) + shared
-        steps.append(builder.add("finding", "F", edge, sentence, evidence, certainty))
-    return steps
-
-
-def _count_node(kg: OrganKG, fact: Fact) -> str | None:
-    if fact.ref.field == "count":
-        form = "single" if fact.ref.value == "1" else "multiple"
-    elif fact.ref.field == "multiple":
-        form = "multiple"
-    else:
-        return None
-    return kg_paths.resolve_first(kg, (form,), "finding")
-
-
-ORGAN_LEVEL_SOURCES = ("vessel", "invasion", "node", "metastasis")
-
-
-def _organ_facts(index: FactIndex, organ: str, field_names: tuple[str, ...]) -> list[Fact]:
-    """Report facts of vessels, invasions, nodes or metastases of ``organ`` (or of no named organ)."""
-    return [f for f in index.facts if f.source in ORGAN_LEVEL_SOURCES and f.ref.field in field_names and f.organ in (organ, None)]
-
-
-def _vessel_steps(builder, target, index, phraser, certainty) -> list[ReasoningStep]:
-    kg = builder.kg
-    by_finding: dict[str, list[Fact]] = {}
-    relations = [f for f in _organ_facts(index, target.organ, ("relation",))]
-    for relation in relations:
-        node = kg_paths.vessel_finding(kg, relation.ref.value)
-        if node is not None:
-            by_finding.setdefault(node, []).append(relation)
-    steps = []
-    for node, facts in by_finding.items():
-        edge = kg_paths.lesion_finding_edge(kg, node)
-        if edge is None:
-            continue
-        vessel_facts = [v for f in facts for v in index.facts if v.ref.ref_id == f.ref.ref_id and v.ref.field == "vessel"]
-        names = [kg_paths.node_name(kg, t.node_id) if (t := kg.resolve(v.ref.value, "structure")) else v.ref.value.replace("_", " ") for v in vessel_facts]
-        sentence = phraser.say("vessel", edge.edge_id, value=kg_paths.node_name(kg, node), vessel=" and ".join(dict.fromkeys(names)) or "vessel")
-        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in facts] + [v.ref for v in vessel_facts], certainty))
-    return steps
-
-
-def _suspicious_node_facts(index: FactIndex, organ: str) -> list[Fact]:
-    """Return the count and suspicion facts of the organ's non-negated lymph nodes that the report calls suspicious."""
-    facts = _organ_facts(index, organ, ("count", "suspicious"))
-    suspicious = {f.ref.ref_id for f in facts if f.ref.field == "suspicious" and f.ref.value == "true"}
-    return [f for f in facts if f.ref.ref_id in suspicious]
-
-
-def _node_count(facts: list[Fact]) -> int | None:
-    """Return the number of suspicious nodes when every suspicious node finding states its count, else None."""
-    counts = {f.ref.ref_id: f.ref.value for f in facts if f.ref.field == "count"}
-    groups = {f.ref.ref_id for f in facts}
-    if not groups or set(counts) != groups:
-        return None
-    return sum(int(float(value)) for value in counts.values())
-
-
-def _organ_spread_nodes(kg: OrganKG, target: ChainTarget, index: FactIndex) -> tuple[str, ...]:
-    """Return the node and distant-lesion findings the primary lesion's chain may state."""
-    if not target.primary:
-        return ()
-    nodes = []
-    if _suspicious_node_facts(index, target.organ):
-        nodes.append(kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding"))
-    nodes += [kg_paths.metastasis_finding(kg, f.ref.value) for f in _organ_facts(index, target.organ, ("site",))]
-    return tuple(dict.fromkeys(node for node in nodes if node))
-
-
-def _spread_steps(builder, target, index, phraser, certainty) -> list[ReasoningStep]:
-    """Add the staging-context steps: the lesion's spread signs, and the organ's suspicious nodes and distant lesions."""
-    kg = builder.kg
-    steps = []
-    spread_signs: dict[str, list[Fact]] = {}
-    for fact in _lesion_facts(target, index):
-        if fact.ref.field == "signs" and fact.node and kg_paths.is_spread_finding(kg, fact.node):
-            spread_signs.setdefault(fact.node, []).append(fact)
-
-    node_facts = _suspicious_node_facts(index, target.organ) if target.primary else []
-    lymph = kg_paths.resolve_first(kg, kg_paths.NODE_FORMS, "finding")
-    if node_facts and lymph and (edge := kg_paths.lesion_finding_edge(kg, lymph)):
-        count = _node_count(node_facts)
-        sentence = phraser.say("nodes", edge.edge_id, count=f"{count} " if count else "")
-        steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in node_facts + spread_signs.pop(lymph, [])], certainty))
-
-    by_finding: dict[str, list[Fact]] = {}
-    for site in _organ_facts(index, target.organ, ("site",)) if target.primary else []:
-        if distant := kg_paths.metastasis_finding(kg, site.ref.value):
-            by_finding.setdefault(distant, []).append(site)
-    for distant, sites in by_finding.items():
-        if edge := kg_paths.lesion_finding_edge(kg, distant):
-            names = ", ".join(dict.fromkeys(f.ref.value.replace("_", " ") for f in sites))
-            evidence = [f.ref for f in sites + spread_signs.pop(distant, [])]
-            steps.append(builder.add("finding", "F", edge, phraser.say("metastasis", edge.edge_id, site=names), evidence, certainty))
-
-    for node, facts in spread_signs.items():
-        if edge := kg_paths.lesion_finding_edge(kg, node):
-            sentence = phraser.say("feature", edge.edge_id, value=kg_paths.node_name(kg, node))
-            steps.append(builder.add("finding", "F", edge, sentence, [f.ref for f in facts], certainty))
-    return steps
 
 
 def _impression_steps(builder, finding_steps, impression, phraser, certainty) -> None:
@@ -260,7 +109,7 @@ def _impression_steps(builder, finding_steps, impression, phraser, certainty) ->
         strength = edge.strength or 0.0
         kg_ref = EvidenceRef(kind="kg", ref_id=edge.edge_id, field="strength", value=format_number(strength))
         report_refs = [ref for ref in finding_step.evidence if ref.kind == "report"][:2]
-        sentence = phraser.say("impression", edge.edge_id, finding=kg_paths.node_name(kg, edge.subject), impression=kg_paths.node_name(kg, impression))
+        sentence = sentences.impression(phraser, edge.edge_id, words_for(kg, edge.subject), kg_paths.node_name(kg, impression))
         builder.add("impression", "Im", edge, sentence, [kg_ref] + report_refs, strength * certainty)
 
 
@@ -272,46 +121,54 @@ def _staging_steps(builder, target, index, impression, sources, phraser, certain
     stage = expected_stage(target.organ, sources.report, sources.pathology, kg, table)
     if stage is None:
         return None
+    values, origin = staged_facts(target.organ, sources.report, sources.pathology, kg)
     for rule_id in stage.rules:
         axis = rule_axis(kg, rule_id)
         category = getattr(stage, axis)
         edge = kg_paths.edge_between(kg, impression, f"stage:{category}", "staged_as")
         if edge is None:
             continue
-        facts = _rule_evidence(kg, rule_id, target, index, fact_sources(target.organ, sources.report, sources.pathology, kg))
-        reason = _reason(kg, axis, facts)
-        sentence = phraser.say(f"stage_{axis}", axis, category=category, reason=f", {reason}" if reason else "", reason_lead=f"{reason[:1].upper()}{reason[1:]}, " if reason else "")
+        used = kg_paths.rule_facts(kg, rule_id)
+        facts = _rule_evidence(used, target, index, values, origin)
+        sentence = sentences.stage(phraser, axis, category, _reason(kg, axis, {key: values[key] for key in used if key in values}, origin))
         kg_ref = EvidenceRef(kind="kg", ref_id=f"rule:{rule_id}", field="category", value=category)
         builder.add("pathology", "P", edge, sentence, [kg_ref] + [f.ref for f in facts], certainty)
     return stage
 
 
-def _rule_evidence(kg: OrganKG, rule_id: str, target: ChainTarget, index: FactIndex, origin: dict[str, str]) -> list[Fact]:
-    """Return the facts a fired rule read, from the pathology report where its values won, else from the radiology report."""
-    used = kg_paths.rule_facts(kg, rule_id)
+def _rule_evidence(used: tuple[str, ...], target: ChainTarget, index: FactIndex, values: dict, origin: dict[str, str]) -> list[Fact]:
+    """Return the facts a fired rule read, from the pathology report where its values won, else from the radiology report.
+
+    The staged size is the organ's largest tumour, so a chain of a smaller
+    lesion cites the report fact that states that size.
+    """
     from_pathology = {name for key in used if origin.get(key) == "pathology" for name in PATHOLOGY_FACT_FIELDS.get(key, ())}
     fields = {name for key in used if origin.get(key) != "pathology" for name in RULE_FACT_FIELDS.get(key, ())}
-    lesion_fields = {"max_diameter_mm", "count", "multiple"} & fields
-    found = [f for f in _lesion_facts(target, index) if f.ref.field in lesion_fields]
-    found += _organ_facts(index, target.organ, tuple(fields - {"max_diameter_mm", "multiple"}))
+    found = [f for f in lesion_facts(target, index) if f.ref.field in {"count", "multiple"} & fields]
+    if "max_diameter_mm" in fields and "max_diameter_mm" in values:
+        sizes = [f for f in index.facts if f.source == "lesion" and f.organ == target.organ and f.ref.field == "max_diameter_mm"]
+        found += [f for f in sizes if same_value(format_number(values["max_diameter_mm"]), f.ref.value)][:1]
+    found += organ_facts(index, target.organ, tuple(fields - {"max_diameter_mm", "multiple"}))
     found += [f for f in index.facts if f.source == "pathology" and f.ref.field in from_pathology]
     return found
 
 
-def _reason(kg: OrganKG, axis: str, facts: list[Fact]) -> str:
-    sizes = [f.ref.value for f in facts if f.ref.field in ("max_diameter_mm", "tumor_size_mm")]
-    vessels = [f.ref.value.replace("_", " ") for f in facts if f.ref.field in ("vessel", "structure", "invaded_structures")]
-    counts = [f.ref.value for f in facts if (f.ref.field == "count" and f.source == "node") or f.ref.field == "nodes_positive"]
-    sites = [f.ref.value.replace("_", " ") for f in facts if f.ref.field == "site"]
-    if axis == "T" and vessels:
-        return "because it involves the " + " and ".join(dict.fromkeys(vessels))
-    if axis == "T" and sizes:
-        return f"because it measures {sizes[0]} mm"
-    if axis == "N" and counts:
-        return f"with {counts[0]} positive regional nodes"
-    if axis == "M" and sites:
-        return "with metastasis to the " + ", ".join(dict.fromkeys(sites))
-    return ""
+def _reason(kg: OrganKG, axis: str, values: dict, origin: dict[str, str]) -> str:
+    """Return why a staging rule fired, in words, from the staging facts it read."""
+    structures = [structure_name(kg, str(value)) for value in values.get("invaded_structures") or ()]
+    depth = _layer_name(kg, str(values["depth"])) if values.get("depth") else None
+    sites = [structure_name(kg, str(value)) for value in values.get("metastasis_sites") or ()]
+    return sentences.stage_reason(
+        axis, size_mm=values.get("max_diameter_mm"), tumours=values.get("tumor_count"), structures=structures, depth=depth,
+        node_count=values.get("nodes_positive"), node_metastasis=values.get("node_metastasis"),
+        nodes_confirmed=origin.get("nodes_positive", origin.get("node_metastasis")) == "pathology", sites=sites,
+        distant_metastasis=values.get("distant_metastasis"),
+    )
+
+
+def _layer_name(kg: OrganKG, value: str) -> str:
+    term = kg.resolve(value, "layer")
+    return kg_paths.node_name(kg, term.node_id) if term is not None else value.replace("_", " ")
 
 
 def _normal_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex, phraser: Phraser) -> None:
@@ -320,8 +177,10 @@ def _normal_steps(builder: ChainBuilder, target: ChainTarget, index: FactIndex, 
     edge = kg_paths.location_edge(kg, organ)
     evidence = [f.ref for f in index.facts if f.ref.ref_id == "organs_normal" and f.ref.value == target.organ]
     evidence += [f.ref for f in index.facts if f.ref.kind == "imaging" and f.ref.ref_id == f"organ:{target.organ}" and f.ref.field in ("present", "volume_ml")]
-    confidence = 1.0 if target.normal_source == "report" else MASK_ONLY_NORMAL_CONFIDENCE
-    builder.add("finding", "F", edge, phraser.say("normal", edge.edge_id, organ=kg_paths.node_name(kg, organ)), evidence, confidence)
+    from_report = target.normal_source == "report"
+    confidence = 1.0 if from_report else MASK_ONLY_NORMAL_CONFIDENCE
+    sentence = sentences.normal(phraser, edge.edge_id, kg_paths.node_name(kg, organ), from_report)
+    builder.add("finding", "F", edge, sentence, evidence, confidence)
 
 
 def _unique(refs: list[EvidenceRef]) -> list[EvidenceRef]:

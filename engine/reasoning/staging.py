@@ -38,11 +38,11 @@ def expected_stage(organ: str, report: ReportFeatures | None, pathology: Patholo
         return None
 
 
-def fact_sources(organ: str, report: ReportFeatures | None, pathology: PathologyFeatures | None, kg: OrganKG) -> dict[str, str]:
-    """Return 'report' or 'pathology' for each staging fact of the organ."""
-    from engine.staging_facts import fact_sources as sources
+def staged_facts(organ: str, report: ReportFeatures | None, pathology: PathologyFeatures | None, kg: OrganKG) -> tuple[dict, dict[str, str]]:
+    """Return the organ's staging facts (the values the KG rules read) and where each came from ('report' or 'pathology')."""
+    from engine.staging_facts import collect_facts
 
-    return sources(organ, report, pathology, kg)
+    return collect_facts(organ, report, pathology, kg)
 
 
 def rule_axis(kg: OrganKG, rule_id: str) -> str | None:

@@ -105,4 +105,4 @@ def test_more_positive_nodes_moves_n1_to_n2(make_state, make_ctx):
     cited = {(r.kind, r.ref_id, r.field, r.value) for r in n2.evidence}
     assert ("kg", "rule:pancreas_exocrine_N2", "category", "N2") in cited
     assert ("pathology", "path", "nodes_positive", "5") in cited
-    assert "5 positive regional nodes" in n2.sentence
+    assert "five positive regional lymph nodes" in n2.sentence

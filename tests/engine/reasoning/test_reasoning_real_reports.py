@@ -8,6 +8,7 @@ from data_contracts import REASON_CODES, CaseInput
 from engine.agents import calibrator, reasoner
 from engine.reasoning import kg_paths
 from engine.state import CaseState
+from tests.engine.reasoning.grammar import grammar_problems
 
 pytestmark = pytest.mark.shared_data
 
@@ -108,3 +109,13 @@ def test_node_steps_only_in_staged_malignant_chains(calibrated_cases, kgs):
             spread = [s.step_id for s in chain.steps if s.level == "finding" and kg_paths.is_spread_finding(kg, s.triplet.object)]
             if not kg_paths.takes_staging_context(kg, impression):
                 assert spread == [], (case_id, chain.chain_id)
+
+
+def test_chain_sentences_read_correctly(calibrated_cases):
+    _, cases = calibrated_cases
+    bad = []
+    for before, after in cases.values():
+        for chain in before.chains + after.chains + after.extras["rejected_chains"]:
+            bad += [f"{chain.chain_id} {step.step_id}: {step.sentence!r}: {problems}" for step in chain.steps if (problems := grammar_problems(step.sentence))]
+
+    assert not bad, "\n".join(bad)

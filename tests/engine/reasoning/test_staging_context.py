@@ -172,7 +172,7 @@ def test_malignant_chain_states_distant_lesions(make_state, make_ctx, kgs):
     assert "finding:regional_lymphadenopathy" in objects
     assert "finding:liver_lesions" in objects
     assert chain.stage is not None
-    assert chain.stage.M == "M1"
+    assert chain.stage.M.startswith("M1")
     assert calibrator.check_chain(chain, state, ctx) == []
 
 
