@@ -169,3 +169,33 @@ def test_reason_organ_matches_run(make_state, make_ctx):
     from_run = _chain(reasoner.run(state, ctx), "pancreas")
 
     assert reasoner.reason_organ("pancreas", state, ctx) == from_run
+
+
+LIVER_METASTASES = (
+    "FINDINGS: Hypodense lesion with rim enhancement in segment 6 measuring 25 mm.\n"
+    "IMPRESSION: Liver metastases."
+)
+
+
+def _with_count(state, count, multiple):
+    lesion = state.report.lesions[0].model_copy(update={"count": count, "multiple": multiple})
+    return state.replace(report=state.report.model_copy(update={"lesions": (lesion,)}))
+
+
+def test_count_stated_twice_gives_one_step(make_state, make_ctx):
+    state = _with_count(make_state(LIVER_METASTASES), 3, True)
+    chain = _chain(reasoner.run(state, make_ctx()), "liver")
+    count_steps = [s for s in chain.steps if s.triplet.predicate == "has_count"]
+
+    assert len(count_steps) == 1
+    assert count_steps[0].triplet.object == "finding:multiple"
+    assert {r.field for r in count_steps[0].evidence} == {"count", "multiple"}
+    assert "three" in count_steps[0].sentence
+
+
+def test_contradictory_count_gives_no_step(make_state, make_ctx):
+    state = _with_count(make_state(LIVER_METASTASES), 1, True)
+    chain = _chain(reasoner.run(state, make_ctx()), "liver")
+
+    assert chain.impression_id == "metastasis"
+    assert not [s for s in chain.steps if s.triplet.predicate == "has_count"]
