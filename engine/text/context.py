@@ -168,10 +168,27 @@ def _build_pipeline(targets: tuple[tuple[str, str], ...]):
     nlp.add_pipe("sentencizer", first=True, config={"punct_chars": [".", "!", "?", ";", "。", "；"]})
     nlp.add_pipe("tumorcot_line_breaks", after="sentencizer")
     nlp.get_pipe("medspacy_target_matcher").add([TargetRule(literal, label) for literal, label in targets])
-    context = nlp.get_pipe("medspacy_context")
+    default_rules = ConTextRule.from_json(nlp.get_pipe("medspacy_context").DEFAULT_RULES_FILEPATH)
+    nlp.remove_pipe("medspacy_context")
+    context = nlp.add_pipe("medspacy_context", config={"rules": None})
+    context.add([_adjusted(rule) for rule in default_rules])
     context.add([ConTextRule(literal, category, direction=direction) for literal, category, direction in EXTRA_CONTEXT_RULES])
     log.debug("built a medspacy pipeline with %d target rules", len(targets))
     return nlp
+
+
+def _adjusted(rule):
+    """Return a default ConText rule, with ': no' made bidirectional.
+
+    medspacy's default ': no' looks backward only ("Fever: no"). Structured radiology
+    reports write "Pancreas: No pancreatic mass.", and there the longer ': no' modifier
+    overrode the forward 'no', so the mass was not negated.
+    """
+    from medspacy.context import ConTextRule
+
+    if rule.literal == ": no":
+        return ConTextRule(rule.literal, rule.category, direction="BIDIRECTIONAL")
+    return rule
 
 
 def _register_line_breaks() -> None:
