@@ -40,6 +40,7 @@ class PathologyFeatures(Record):
     lymphovascular_invasion: bool | None = None
     perineural_invasion: bool | None = None
     distant_metastasis: bool | None = None
+    metastasis_sites: tuple[str, ...] = Field(default=(), description="Sites of distant metastasis the report names, for example 'liver', 'peritoneum'.")
     stated_stage: StatedStage | None = None
     evidence: tuple[FieldEvidence, ...] = ()
     flags: tuple[Flag, ...] = ()

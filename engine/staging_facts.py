@@ -94,6 +94,8 @@ def _pathology_facts(pathology: PathologyFeatures) -> dict[str, Any]:
         "tumor_deposits": pathology.tumor_deposits,
         "histology": pathology.histology,
     }
+    if pathology.metastasis_sites:
+        facts["metastasis_sites"] = list(pathology.metastasis_sites)
     if pathology.invaded_structures:
         facts["invaded_structures"] = list(pathology.invaded_structures)
     elif pathology.depth is not None or pathology.tumor_size_mm is not None:
@@ -113,7 +115,7 @@ def _report_facts(organ: str, report: ReportFeatures, kg: Any) -> dict[str, Any]
     size = _primary_size(organ, current, malignant)
     if size is not None:
         facts["max_diameter_mm"] = size
-    count = _tumor_count(malignant)
+    count = _tumor_count(malignant, [lesion for lesion in current if lesion.impression_id is None and lesion not in malignant])
     if count is not None:
         facts["tumor_count"] = count
     primary = max(malignant, key=lambda lesion: _plausible(organ, lesion.max_diameter_mm) or 0.0)
@@ -143,14 +145,21 @@ def _plausible(organ: str, size_mm: float | None) -> float | None:
     return size_mm if size_mm is not None and is_plausible_size(organ, size_mm) else None
 
 
-def _tumor_count(malignant: list[LesionFinding]) -> int | None:
-    """Return the stated count of one malignant lesion, 1 for one lesion written in the singular, or the number of single lesions."""
-    if len(malignant) != 1:
-        return len(malignant) if all(not lesion.multiple for lesion in malignant) else None
-    lesion = malignant[0]
-    if lesion.count:
-        return lesion.count
-    return None if lesion.multiple else 1
+def _tumor_count(malignant: list[LesionFinding], unspecified: list[LesionFinding]) -> int | None:
+    """Return the number of tumours, or None when the report leaves it open.
+
+    The count is the number of malignant lesions or the largest count stated for one of
+    them ("two lesions consistent with HCC"), and a lesion written in the singular counts
+    one. Lesions of the organ without an impression may be further tumours, so with
+    them the count is kept only when a stated count covers them too.
+    """
+    if any(lesion.multiple and not lesion.count for lesion in malignant):
+        return None
+    stated = max((lesion.count or 1 for lesion in malignant), default=0)
+    count = max(len(malignant), stated)
+    if unspecified and count < len(malignant) + len(unspecified):
+        return None
+    return count
 
 
 def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
@@ -177,6 +186,10 @@ def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
     ]
     if any(not m.negated for m in metastases):
         facts["distant_metastasis"] = True
+        sites = [m.site for m in report.metastases if m.site not in (organ, "distant") and not m.negated and m.certainty == "definite"]
+        sites += [m.organ for m in metastases if isinstance(m, LesionFinding)]
+        if sites:
+            facts["metastasis_sites"] = list(dict.fromkeys(sites))
     elif metastases:
         facts["distant_metastasis"] = False
     return facts

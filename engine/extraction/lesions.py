@@ -83,6 +83,7 @@ def find_lesion_drafts(text: str, sentences: list[Sentence], lexicon: Lexicon, k
                 _add_attributes(text, sentence, drafts[-1], drafts[-1].organ, sections)
                 continue
             if in_sentence and _LINK.search(text[sentence.start : mention.start]) and _link(text, mention, in_sentence[-1], lexicon, kgs, sections):
+                _add_places(text, sentence, in_sentence[-1], mention, organs, sections, lexicon)
                 size = size_owner.get(id(mention))
                 if size is not None and in_sentence[-1].size is None:
                     _set_size(text, in_sentence[-1], size, sections)
@@ -260,13 +261,28 @@ def generic_impression(kg: Any, surface: str) -> str | None:
 
 
 def _add_places(text, sentence, draft, mention, organs, sections, lexicon) -> None:
+    """Add the subregions named nearer to this anchor than to any other anchor of the sentence.
+
+    "HCC in segment 8 and HCC in segment 2" gives each lesion its own segment.
+    """
+    anchors = [m for m in sentence.mentions if _is_anchor(m) and not m.hypothetical]
     for hit in sentence.terms:
+        if anchors and min(anchors, key=lambda m: (_span_gap(hit, m), m.start)) is not mention:
+            continue
         for reading in list(hit.readings) + _embedded_places(hit, lexicon):
             if reading.organ == draft.organ and reading.kind == "subregion" and reading.id not in draft.subregions:
                 draft.subregions.append(reading.id)
                 draft.evidence.append(evidence("subregions", text, hit.start, hit.end, sections))
             elif reading.kind == "organ" and reading.organ == draft.organ:
                 draft.evidence.append(evidence("organ", text, hit.start, hit.end, sections))
+
+
+def _span_gap(hit, mention) -> int:
+    if hit.end <= mention.start:
+        return mention.start - hit.end
+    if mention.end <= hit.start:
+        return hit.start - mention.end
+    return 0
 
 
 def _embedded_places(hit, lexicon: Lexicon) -> list:
@@ -403,8 +419,8 @@ def _absorb(target: Draft, other: Draft) -> None:
         own.extend(v for v in values if v not in own)
     if other.size and (target.size is None or other.size.max_mm > target.size.max_mm):
         target.size = other.size
-    if other.count and not target.count:
-        target.count = other.count
+    if other.count and (target.count is None or other.count > target.count):
+        target.count = other.count  # "two lesions ... the largest in segment 8" counts the group the lesion belongs to
     target.multiple = target.multiple or other.multiple
     target.malignant = target.malignant or other.malignant
     target.evidence.extend(other.evidence)

@@ -86,8 +86,8 @@ class Lexicon:
                     continue  # "ca" in "approx. ca 3 cm" is not the celiac artery
                 if readings:
                     found.append((match.start(), match.end(), readings))
-        known = {(hit_start, hit_end) for hit_start, hit_end, _ in found}
-        found += [hit for hit in self._listed_segments(text, start, end) if hit[:2] not in known]
+        spans = [(hit_start, hit_end) for hit_start, hit_end, _ in found]
+        found += [hit for hit in self._listed_segments(text, start, end) if not any(a <= hit[0] and hit[1] <= b for a, b in spans)]
         return sorted(found)
 
     def _listed_segments(self, text: str, start: int, end: int) -> list[tuple[int, int, list[Reading]]]:
@@ -106,15 +106,18 @@ class Lexicon:
         return found
 
     def targets(self, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
-        """Return English ``(form, label)`` target rules for the term kinds given; the label is the kind upper-cased."""
+        """Return English ``(form, label)`` target rules for the term kinds given, in order of precedence; the label is the kind upper-cased."""
         rules = []
         for key, readings in self.readings.items():
             if re.search(r"[\u4e00-\u9fff]", key) or len(key) < 3:
                 continue
-            for kind in {r.kind for r in readings if r.kind in kinds}:
-                rules.append((key, kind.upper()))
-                if kind in ("impression", "lesion") and key[-1].isalpha() and not key.endswith("s"):
-                    rules.append((key + "s", kind.upper()))
+            # One label per form, so "liver metastases" (a liver impression and a colon finding) anchors a lesion.
+            kind = next((k for k in kinds if any(r.kind == k for r in readings)), None)
+            if kind is None:
+                continue
+            rules.append((key, kind.upper()))
+            if kind in ("impression", "lesion") and key[-1].isalpha() and not key.endswith("s"):
+                rules.append((key + "s", kind.upper()))
         return rules
 
 

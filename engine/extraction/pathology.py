@@ -18,7 +18,7 @@ from engine.extraction import pathology_patterns as P
 from engine.extraction.evidence import evidence
 from engine.extraction.language import text_problem
 from engine.extraction.lexicon import build_lexicon
-from engine.extraction.pathology_nodes import node_counts
+from engine.extraction.pathology_nodes import distant_metastasis, node_counts
 from engine.extraction.pathology_context import context_mentions, invasion_flags, margin_status, tumor_deposits
 from engine.extraction.pathology_stage import stated_stage
 from engine.text.sections import Section, split_sections
@@ -36,7 +36,7 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     lexicon = build_lexicon(kgs)
     found: list[FieldEvidence] = []
     hits = lexicon.find(text)
-    organ = organ_hint if organ_hint in kgs else _organ(hits)
+    organ = organ_hint if organ_hint in kgs else _organ(text, hits, set(kgs))
     values: dict[str, Any] = {"organ": organ}
     if organ is not None:
         values.update(_histology(text, kgs[organ], hits, organ, sections, found))
@@ -51,16 +51,50 @@ def extract_pathology(text: str, case_id: str, kgs: Mapping[str, Any], organ_hin
     values["tumor_deposits"] = tumor_deposits(text, mentions, sections, found)
     stage = stated_stage(text)
     values["stated_stage"] = stage
-    values["distant_metastasis"] = _distant_metastasis(stage)
+    stated_m, sites = distant_metastasis(text, sections, found)
+    values["metastasis_sites"] = sites
+    values["distant_metastasis"] = stated_m if stated_m is not None else _distant_metastasis(stage)
     return PathologyFeatures(case_id=case_id, evidence=tuple(found), encoding=encoding, **values)
 
 
-def _organ(hits) -> str | None:
-    counts: dict[str, int] = {}
-    for _, _, readings in hits:
-        for organ in {r.organ for r in readings if r.kind in ("organ", "subregion", "lesion", "impression")}:
-            counts[organ] = counts.get(organ, 0) + 1
-    return max(sorted(counts), key=lambda o: counts[o]) if counts else None
+PROCEDURE_ORGANS: tuple[tuple[str, str], ...] = (
+    (r"o?esophag\w*ectomy|o?esophagectomy|ivor[\s-]+lewis", "esophagus"),
+    (r"gastrectomy", "stomach"),
+    (r"pancreat\w*ectomy|pancreaticoduodenectomy|whipple", "pancreas"),
+    (r"hepatectomy|segmentectomy|liver\s+resection|hepatic\s+resection", "liver"),
+    (r"colectomy|hemicolectomy|sigmoidectomy|proctectomy|proctocolectomy|anterior\s+resection|abdominoperineal", "colon"),
+)
+"""Resection names and the organ they remove; the specimen is the strongest sign of the primary organ."""
+_PROCEDURE = re.compile("|".join(f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(PROCEDURE_ORGANS)), re.IGNORECASE)
+_METASTATIC_IDS = frozenset({"metastasis", "metastatic_carcinoma"})
+_SITE_LINE = re.compile(r"^\s*[-*]?\s*(?:tumou?r\s+site|specimen|procedure|histologic(?:al)?\s+type)\s*[:：]", re.IGNORECASE | re.MULTILINE)
+
+
+def _organ(text: str, hits, organs) -> str | None:
+    """Return the primary organ of a pathology report by weighted votes.
+
+    A resection name counts 3, a term on a site, specimen or histologic type line 2, any
+    other organ, subregion, lesion, impression or histology term 1. Metastasis terms do
+    not vote ("Distant metastasis: present (liver)" names no primary), and a tie goes to
+    the organ named first.
+    """
+    votes: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for match in _PROCEDURE.finditer(text):
+        organ = PROCEDURE_ORGANS[int(match.lastgroup[1:])][1]
+        if organ in organs:
+            votes[organ] = votes.get(organ, 0) + 3
+            first.setdefault(organ, match.start())
+    site_lines = [(m.start(), text.find("\n", m.end()) if text.find("\n", m.end()) >= 0 else len(text)) for m in _SITE_LINE.finditer(text)]
+    for start, _, readings in hits:
+        weight = 2 if any(a <= start < b for a, b in site_lines) else 1
+        kinds = ("organ", "subregion", "lesion", "impression", "endpoint")
+        for organ in {r.organ for r in readings if r.kind in kinds and r.id not in _METASTATIC_IDS}:
+            votes[organ] = votes.get(organ, 0) + weight
+            first.setdefault(organ, start)
+    if not votes:
+        return None
+    return max(votes, key=lambda organ: (votes[organ], -first[organ]))
 
 
 def _histology(text, kg, hits, organ, sections, found) -> dict[str, Any]:
@@ -175,15 +209,25 @@ def _grade(text, sections, found) -> str | None:
 
 
 def _tumor_count(text, sections, found) -> int | None:
-    """Return 1 for a tumour stated solitary or unifocal on the synoptic focality line; None otherwise."""
+    """Return the tumour count of the synoptic focality line: 1 for solitary or unifocal, N for 'multifocal, N tumors'."""
     label = re.search(r"tumou?r\s+focality\s*:", text, re.IGNORECASE)
     if not label:
         return None
-    value = re.compile(r"\b(?:solitary|unifocal|single)\b", re.IGNORECASE).search(text, label.end(), label.end() + 300)
+    line_end = text.find("\n", label.end())
+    value = _FOCALITY.search(text, label.end(), line_end if line_end >= 0 else label.end() + 300)
     if not value:
         return None
     found.append(evidence("tumor_count", text, value.start(), value.end(), sections, _FIELD_SOURCE))
+    if value.group("count"):
+        number = value.group("count").casefold()
+        return int(number) if number.isdigit() else P.NUMBER_WORDS.get(number)
     return 1
+
+
+_FOCALITY = re.compile(
+    r"\b(?P<count>\d{1,2}|two|three|four|five|six)\s+(?:separate\s+)?(?:tumou?rs|foci|nodules|lesions)\b|\b(?:solitary|unifocal|single)\b",
+    re.IGNORECASE,
+)
 
 
 def _tumor_size(text: str, sections: list[Section], found) -> float | None:

@@ -1,7 +1,7 @@
-"""Regional lymph nodes of a pathology report: positive and examined counts.
+"""Regional lymph nodes and distant metastasis of a pathology report.
 
 Reports write the counts in many shapes: "Lymph nodes: 4/23 positive", "7 of 20 lymph
-nodes", "pN1(6/21)", "Three of fifteen perigastric lymph nodes", "FOURTEEN LYMPH NODES
+nodes", "0 positive / 17 examined", "pN1(6/21)", "Three of fifteen perigastric lymph nodes", "FOURTEEN LYMPH NODES
 NEGATIVE", "Number of Lymph Nodes Involved: 4 ... Examined: 23", "淋巴结转移性癌（2/15）",
 and in scanned reports with OCR noise ("Lyrnph nodes: 0/1 2", "(O/14)"). Every shape is
 read, and the statement with the most nodes examined wins, because a report restates a
@@ -36,6 +36,10 @@ _ALL_NEGATIVE = re.compile(
     r"(?:all\s+)?(?:negative|free\s+of\s+(?:tumou?r|carcinoma|metasta\w*)|without\s+(?:tumou?r|metasta\w*)|benign)",
     re.IGNORECASE,
 )
+_POSITIVE_OF_EXAMINED = re.compile(
+    r"(?P<pos>\d{1,2})\s+(?:positive|involved|metastatic)\s*(?:/|,|;|of|out\s+of)?\s*(?P<total>\d{1,3})\s+(?:examined|retrieved|total|identified|nodes?)\b",
+    re.IGNORECASE,
+)
 _INVOLVED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:involved|positive|with\s+metasta\w*)\s*[:：]\s*(?P<pos>\d{1,2})\b", re.IGNORECASE)
 _EXAMINED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:examined|retrieved|identified|recovered)\s*[:：]\s*(?P<total>\d{1,3})\b", re.IGNORECASE)
 _ZH_RATIO = re.compile(r"淋巴结[^\n。；]{0,20}?[（(]\s*(?P<pos>\d{1,2})\s*/\s*(?P<total>\d{1,3})\s*[)）]")
@@ -45,7 +49,9 @@ _ZH_COUNTS = re.compile(r"淋巴结\s*(?P<total>\d{1,3})\s*枚[^\n。]{0,12}?(?P
 def node_counts(text: str, sections, found) -> dict[str, Any]:
     """Return ``nodes_positive`` and ``nodes_examined`` (empty when the report states neither)."""
     candidates = []
-    for pattern in (P.NODE_SINGLE_OF, P.NODE_METASTASES, P.NODE_RATIO_PAREN, P.NODE_RATIO, _LABEL_FIRST, _WORDS_OF, _ALL_NEGATIVE, _ZH_RATIO, _ZH_COUNTS):
+    patterns = (P.NODE_SINGLE_OF, P.NODE_METASTASES, P.NODE_RATIO_PAREN, P.NODE_RATIO, _LABEL_FIRST, _WORDS_OF, _ALL_NEGATIVE, _POSITIVE_OF_EXAMINED,
+                _ZH_RATIO, _ZH_COUNTS)
+    for pattern in patterns:
         for match in pattern.finditer(text):
             pair = _pair(match)
             if pair is not None:
@@ -94,3 +100,29 @@ def _number(value: str | None) -> int | None:
         return word
     digits = value.replace(" ", "").translate(P.DIGIT_FIX)
     return int(digits) if digits.isdigit() else None
+
+
+_DISTANT_LINE = re.compile(r"(?:distant\s+metasta\w*|sites?\s+of\s+(?:distant\s+)?metasta\w*|metastatic\s+sites?)\s*(?:\([^)]*\))?\s*[:：]\s*(?P<value>[^\n]{0,100})", re.IGNORECASE)
+_ABSENT = re.compile(r"^\s*(?:not\s+identified|not\s+present|absent|none|negative|no\b|pM0|cM0|M0)", re.IGNORECASE)
+_NOT_ASSESSED = re.compile(r"^\s*(?:not\s+applicable|cannot\s+(?:be\s+)?(?:assess|evaluat)\w*|not\s+(?:assess|evaluat)\w*|n/?a\b|unknown|p?MX)", re.IGNORECASE)
+_PRESENT = re.compile(r"^\s*(?:present|identified|positive|yes|p?M1[a-c]?\b|metasta)", re.IGNORECASE)
+
+
+def distant_metastasis(text: str, sections, found) -> tuple[bool | None, tuple[str, ...]]:
+    """Return whether a synoptic 'Distant metastasis:' line states metastasis, and the sites it names."""
+    from engine.extraction.metastases import SITE_WORDS
+
+    match = _DISTANT_LINE.search(text)
+    if match is None:
+        return None, ()
+    value = match.group("value")
+    found.append(evidence("distant_metastasis", text, match.start(), match.end(), sections, _SOURCE))
+    if _NOT_ASSESSED.match(value):
+        return None, ()
+    if _ABSENT.match(value):
+        return False, ()
+    words = re.findall(r"[a-z]+(?:\s+wall)?", value.casefold())
+    sites = tuple(dict.fromkeys(SITE_WORDS[word] for word in words if word in SITE_WORDS and SITE_WORDS[word] != "distant"))
+    if not sites and not _PRESENT.match(value):
+        return None, ()
+    return True, sites

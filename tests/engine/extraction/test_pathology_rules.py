@@ -27,6 +27,7 @@ def _extract(text, kgs, organ="colon"):
         ("Three of fifteen perigastric lymph nodes contain metastatic carcinoma.", (3, 15)),
         ("Number of Lymph Nodes Involved: 4\nNumber of Lymph Nodes Examined: 23", (4, 23)),
         ("淋巴结转移性癌（2/15）。", (2, 15)),
+        ("Regional lymph nodes: 0 positive / 17 examined", (0, 17)),
         ("淋巴结15枚，其中2枚见癌转移。", (2, 15)),
     ],
 )
@@ -164,3 +165,43 @@ def test_tumor_size_forms(text, size, kgs):
 @pytest.mark.parametrize("text,grade", [("（食管）中分化鳞状细胞癌", "G2"), ("低分化腺癌", "G3"), ("Histologic Grade: G2: Moderately differentiated", "G2")])
 def test_grade_forms(text, grade, kgs):
     assert _extract(text, kgs, organ="esophagus").grade == grade
+
+
+@pytest.mark.parametrize("text,count", [("Tumor focality: Solitary", 1), ("Tumor focality: multifocal, 2 tumors", 2), ("Tumor focality: multifocal", None)])
+def test_tumor_focality(text, count, kgs):
+    assert _extract(text, kgs, organ="liver").tumor_count == count
+
+
+@pytest.mark.parametrize(
+    "text,present,sites",
+    [
+        ("Distant metastasis: present (liver, biopsy proven)", True, ("liver",)),
+        ("Distant metastasis: not identified in the submitted material", False, ()),
+        ("Distant metastasis (pM):  Cannot evaluate pMX.", None, ()),
+        ("Distant Metastasis: Not applicable", None, ()),
+        ("Distant metastasis: pM1c (peritoneum)", True, ("peritoneum",)),
+    ],
+)
+def test_distant_metastasis_line(text, present, sites, kgs):
+    features = _extract(text, kgs)
+    assert features.distant_metastasis is present
+    assert features.metastasis_sites == sites
+
+
+@pytest.mark.parametrize(
+    "text,organ",
+    [
+        ("Specimen: Gastrectomy\nHistologic type: adenocarcinoma\nDistant metastasis: present (liver, biopsy proven)", "stomach"),
+        ("Specimen: Pancreaticoduodenectomy (Whipple procedure)\nHistologic type: ductal adenocarcinoma\nDistant metastasis: not identified", "pancreas"),
+        ("ESOPHAGUS, DISTAL, AND PROXIMAL STOMACH, ESOPHAGOGASTRECTOMY: INVASIVE ADENOCARCINOMA.", "esophagus"),
+        ("Right hemicolectomy: adenocarcinoma of the caecum. Liver metastasis on biopsy.", "colon"),
+    ],
+)
+def test_pathology_organ_from_specimen(text, organ, kgs):
+    assert extract_pathology(text, "case-1", kgs).organ == organ
+
+
+def test_pathology_sites_give_m_subcategory(kgs):
+    text = "Specimen: Sigmoidectomy\nHistologic type: adenocarcinoma\nDistant metastasis: present (liver, biopsy proven)"
+    stage = stage_case(None, extract_pathology(text, "case-1", kgs), kgs)["colon"]
+    assert stage.M == "M1a"

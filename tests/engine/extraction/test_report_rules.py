@@ -335,3 +335,39 @@ def test_bad_input_gives_flag_not_crash(text, code, kgs):
     pathology = extract_pathology(text, "case-1", kgs)
     assert [flag.code for flag in pathology.flags] == [code]
     assert pathology.histology is None
+
+
+def test_organ_heading_then_no_negates(kgs):
+    features = _extract("Pancreas: No pancreatic mass.\nStomach: No gastric wall thickening.\nLymph nodes: No lymphadenopathy.", kgs)
+    assert features.lesions
+    assert all(lesion.negated for lesion in features.lesions)
+    assert all(node.negated for node in features.nodes)
+
+
+@pytest.mark.parametrize(
+    "text,count",
+    [
+        ("A 3.5 cm hepatocellular carcinoma in segment 8 of the liver.", 1),
+        ("Hepatocellular carcinoma in segment 8 (4 cm) and hepatocellular carcinoma in segment 2 (2 cm).", 2),
+        ("FINDINGS: A 2.2 cm hypodense lesion in segment 4 of the liver. A 5.5 cm lesion in segment 8 of the liver.\n"
+         "IMPRESSION: Two lesions consistent with hepatocellular carcinoma, the largest 55 mm in segment 8.", 2),
+        ("A 5.5 cm hepatocellular carcinoma in segment 8. A 1 cm indeterminate lesion in segment 2 of the liver.", None),
+        ("Multiple hepatocellular carcinomas in the right lobe of the liver.", None),
+    ],
+)
+def test_tumor_count_fact(text, count, kgs):
+    from engine.staging_facts import facts_for_organ
+
+    facts = facts_for_organ("liver", _extract(text, kgs), None, kgs["liver"])
+    assert facts.get("tumor_count") == count
+
+
+def test_report_metastasis_sites_reach_facts(kgs):
+    from engine.staging_facts import facts_for_organ
+
+    text = "FINDINGS: There is a 4.2 cm polypoid mass in the caecum. Two liver metastases in segment 5 and segment 8.\nConclusion: Caecal carcinoma."
+    features = _extract(text, kgs)
+    liver = _lesions(features, "liver")[0]
+    assert (liver.impression_id, liver.count) == ("metastasis", 2)
+    facts = facts_for_organ("colon", features, None, kgs["colon"])
+    assert facts["metastasis_sites"] == ["liver"]
