@@ -179,12 +179,14 @@ def test_sigkill_and_resume_match_uninterrupted_run(phantom_cohort: Path, tmp_pa
     expected_rejects = sorted(pq.read_table(reference / "rejects.parquet", columns=["case_id"])["case_id"].to_pylist())
     rng = random.Random(11)
 
+    killed_mid_run = 0
     for trial in range(3):
         out = tmp_path / f"trial-{trial}"
         command = [sys.executable, "-m", "flows.cli.runcmd_main", "--manifest", str(phantom_cohort), "--out", str(out), "--batch-size", "1", "--no-prefect", "--no-report"]
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for_first_ledger_entry(out, process)
         time.sleep(rng.uniform(0.0, 1.5))
+        killed_mid_run += process.poll() is None
         process.send_signal(signal.SIGKILL)
         process.wait()
 
@@ -195,6 +197,7 @@ def test_sigkill_and_resume_match_uninterrupted_run(phantom_cohort: Path, tmp_pa
         rejected = sorted(pq.read_table(out / "rejects.parquet", columns=["case_id"])["case_id"].to_pylist())
         assert rejected == expected_rejects, f"trial {trial}"
         assert validate_dataset(str(out)).ok
+    assert killed_mid_run >= 2, "most kills came after the run had finished, so resume was barely tested"
 
 
 def _wait_for_first_ledger_entry(out: Path, process: subprocess.Popen, timeout_s: float = 120.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -61,7 +62,7 @@ def _case_ids(manifest: Path) -> list[str]:
         return [row["case_id"] for row in csv.DictReader(handle)]
 
 
-def test_llm_faults_leave_only_valid_rows(phantom_cohort: Path, tmp_path: Path, fake_llm, prefect_api: str):  # noqa: F811
+def test_llm_faults_leave_only_valid_rows(phantom_cohort: Path, tmp_path: Path, fake_llm, prefect_api: str, caplog):  # noqa: F811
     case_ids = _case_ids(phantom_cohort)
     server_error_case, malformed_case = case_ids[0], case_ids[1]
     responder = FailingCases(server_error_case, malformed_case)
@@ -70,23 +71,29 @@ def test_llm_faults_leave_only_valid_rows(phantom_cohort: Path, tmp_path: Path, 
 
     reference = tmp_path / "reference"
     run_engine_inline(llm_params(phantom_cohort, reference, fake_llm.url))
-    reference_requests = len(fake_llm.requests)
     fake_llm.set_fault_rate(FAULT_RATE, FAULT_KINDS, seed=5, timeout_sleep_s=CLIENT_TIMEOUT_S + 0.5)
     out = tmp_path / "faulty"
-    summary = tumorcot_engine(llm_params(phantom_cohort, out, fake_llm.url))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tumorcot.llm"):
+        summary = tumorcot_engine(llm_params(phantom_cohort, out, fake_llm.url))
 
     validation = validate_dataset(str(out))
     assert validation.ok, validation.problems
-    assert len(fake_llm.requests) - reference_requests > reference_requests, "the faults caused no retries"
+    client_warnings = [r.getMessage() for r in caplog.records if r.name == "tumorcot.llm"]
+    for fault in ("RateLimitError", "InternalServerError", "Timeout", "llm reply invalid"):
+        assert any(fault in message for message in client_warnings), f"no {fault} among the client's warnings"
     assert set(responder.schemas) >= {"LLMReport", "LLMPathology", "DraftChain", "CriticReply", "SummaryReply"}
 
     rejects = pq.read_table(out / "rejects.parquet").to_pylist()
     samples = _samples_by_case(out)
     reference_samples = _samples_by_case(reference)
     failed = [(r["case_id"], r["agent"], r["reason_code"]) for r in rejects if r["reason_code"] in LLM_REJECT_CODES]
-    assert (server_error_case, "summarizer", "llm_failed") in failed
+    # A random fault can stop a scripted case at an earlier agent, so only the outcome is fixed.
+    assert any(case_id == server_error_case for case_id, _, _ in failed), failed
     assert server_error_case not in samples
-    assert (malformed_case, "reasoner", "llm_invalid_output") in failed
+    assert any(case_id == malformed_case for case_id, _, _ in failed), failed
+    if (malformed_case, "extractor") not in {(case_id, agent) for case_id, agent, _ in failed}:
+        assert (malformed_case, "reasoner", "llm_invalid_output") in failed
     assert all(r["message"] and r["agent"] for r in rejects)
     assert summary.samples_total > 0
 
