@@ -140,12 +140,16 @@ def impression_support(kg: OrganKG, findings: Iterable[str], impression: str) ->
     return [edge for edge in supporting_edges(kg, findings, impression) if not is_spread_finding(kg, edge.subject)]
 
 
+def behaviour(kg: OrganKG, impression: str) -> str | None:
+    """Return the behaviour (malignant, premalignant or benign) of an impression node, or None when it has none."""
+    return kg.graph.nodes.get(impression, {}).get("behaviour")
+
+
 def takes_staging_context(kg: OrganKG, impression: str | None) -> bool:
     """True when ``impression`` is a malignant primary with a staging table, the only kind of chain that states nodes and distant disease."""
     if impression is None:
         return False
-    data = kg.graph.nodes.get(impression, {})
-    return data.get("behaviour") == "malignant" and staging_table(kg, impression) is not None
+    return behaviour(kg, impression) == "malignant" and staging_table(kg, impression) is not None
 
 
 def contradicting_edges(kg: OrganKG, findings: Iterable[str], impression: str) -> list[Edge]:

@@ -191,3 +191,30 @@ def test_mixed_failures_try_both_strategies(make_state, make_ctx):
     assert [r.strategy for r in rejected.repairs] == ["suspected_causes", "expand_region"]
     assert rejected.reject_code == "imaging_text_mismatch"
     assert rejected.impression_id == "pnet"
+
+
+def test_repair_never_turns_cancer_benign(make_state, make_ctx):
+    text = "FINDINGS: A 20 mm intraluminal polypoid mass in the rectum.\nIMPRESSION: Rectal adenocarcinoma."
+    ctx = make_ctx()
+    state = reasoner.run(make_state(text), ctx)
+    before = next(c for c in state.chains if c.organ == "colon")
+    assert before.impression_id == "colorectal_adenocarcinoma"
+    assert [f.code for f in calibrator.check_chain(before, state, ctx)] == ["unsupported_impression"]
+
+    after = next(c for c in calibrator.run(state, ctx).chains if c.organ == "colon")
+
+    assert after.status == "accepted"
+    assert after.impression_id is None
+    assert after.repairs[0].strategy == "suspected_causes"
+    assert "differential empty" in after.repairs[0].note
+    assert [s.level for s in after.steps] == ["finding", "finding"]
+
+
+def test_repair_offers_causes_of_report_behaviour(make_state, make_ctx, kgs):
+    text = "FINDINGS: A 50 mm cystic mass in the pancreatic head with calcifications.\nIMPRESSION: Pancreatic adenocarcinoma."
+    ctx = make_ctx()
+    after = _pancreas(calibrator.run(reasoner.run(make_state(text), ctx), ctx).chains)
+
+    assert after.impression_id is not None
+    assert kgs["pancreas"].impressions[after.impression_id].behaviour == "malignant"
+    assert "serous_cystadenoma" not in after.repairs[0].note
