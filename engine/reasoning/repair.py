@@ -63,16 +63,21 @@ def _totalseg_name(kg: OrganKG, structure: str) -> str:
 def suspected_causes_hints(chain: Chain, kg: OrganKG, index: FactIndex, failures: Sequence[CheckFailure], round_number: int, grounded: set[str]) -> RepairHints:
     """Hints carrying the KG differential of the chain's extracted findings, without the failed impression.
 
-    When the report names an impression for the lesion, only causes of the same
-    behaviour are offered. A KG differential may refine the report's call
-    (PDAC to PNET) but never turn a cancer into a benign lesion or the reverse,
-    so with no such cause the round leaves a findings-only chain.
+    The report's own impression for the lesion limits the differential. When no
+    extracted finding contradicts it, the chain failed only for missing support,
+    which usually means findings the extractor did not read, so no other cause
+    is offered. When one does, only causes of the same behaviour are offered: a
+    KG differential may refine the report's call (PDAC to PNET) but never turn a
+    cancer into a benign lesion or the reverse. With no cause left the round
+    leaves a findings-only chain.
     """
     findings = sorted(n for n in grounded if n.startswith("finding:"))
     failed = f"impression:{chain.impression_id}" if chain.impression_id else None
     causes = kg_paths.differential_causes(kg, findings, exclude=failed)
     named = _named_impression(chain, index)
-    if named is not None:
+    if named is not None and not kg_paths.contradicting_edges(kg, findings, named):
+        causes = ()
+    elif named is not None:
         behaviour = kg_paths.behaviour(kg, named)
         causes = tuple(cause for cause in causes if kg_paths.behaviour(kg, f"impression:{cause}") == behaviour)
     return RepairHints(suspected_causes=causes, failed_checks=tuple(failures), round=round_number, strategy="suspected_causes")
