@@ -36,7 +36,7 @@ def _starts_with_vowel_sound(word: str) -> bool:
 
 
 def grammar_problems(sentence: str) -> list[str]:
-    """Return the problems a reader would see in ``sentence``; an empty list means it reads correctly."""
+    """Return the problems a reader would see in ``sentence``, or an empty list when it reads correctly."""
     problems = []
     if not sentence[:1].isupper():
         problems.append("does not start with a capital")
