@@ -21,9 +21,10 @@ from engine.text.context import Mention
 from engine.text.sections import section_at, split_sections, standardize
 from engine.text.sizes import find_sizes
 
-LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌")
-NOT_LESION_AFTER_ZH = ("癌栓", "癌胚")
-"""Words that start with a lesion word but name no lesion: tumour thrombus, carcinoembryonic antigen."""
+LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌", "灶")
+METASTASIS_WORDS_ZH = ("转移灶", "转移瘤", "转移癌", "转移")
+NOT_LESION_AFTER_ZH = ("癌栓", "癌胚", "结节样", "结节状", "灶性", "灶状", "肿块样", "占位效应")
+"""Words that start with a lesion word but name no lesion: tumour thrombus, carcinoembryonic antigen, nodular-like, focal, mass effect."""
 NODE_WORDS_ZH = ("淋巴结",)
 NEGATION_CUES_ZH = ("未见", "未发现", "无", "没有", "未显示", "排除")
 POSSIBLE_CUES_ZH = ("可能", "不除外", "待排", "疑似", "可疑")
@@ -55,15 +56,26 @@ def _sentence(text: str, start: int, end: int, lexicon: Lexicon, section: str) -
     sentence.terms = [TermHit(s, e, text[s:e], tuple(r)) for s, e, r in lexicon.find(text, start, end)]
     sentence.sizes = find_sizes(text, start, end)
     anchors = [(s, e, _label(h)) for h in sentence.terms for s, e in [(h.start, h.end)] if _label(h)]
-    for word in LESION_WORDS_ZH + NODE_WORDS_ZH:
+    for word in METASTASIS_WORDS_ZH + LESION_WORDS_ZH + NODE_WORDS_ZH:
         for match in re.finditer(re.escape(word), text[start:end]):
             s, e = start + match.start(), start + match.end()
-            if text.startswith(NOT_LESION_AFTER_ZH, s):
+            if text.startswith(NOT_LESION_AFTER_ZH, s) or _after_node_word(text, s):
                 continue
-            if not any(a <= s < b for a, b, _ in anchors):
-                anchors.append((s, e, "NODE" if word in NODE_WORDS_ZH else "LESION"))
+            if not any(a <= s < b or s <= a < e for a, b, _ in anchors):
+                anchors.append((s, e, _zh_label(word)))
     sentence.mentions = [_mention(text, start, end, s, e, label) for s, e, label in sorted(anchors)]
     return sentence
+
+
+def _zh_label(word: str) -> str:
+    if word in NODE_WORDS_ZH:
+        return "NODE"
+    return "METASTASIS" if word in METASTASIS_WORDS_ZH else "LESION"
+
+
+def _after_node_word(text: str, position: int) -> bool:
+    """Return True for '转移' in '淋巴结转移': nodal metastasis is read by the node rules."""
+    return any(text.endswith(word, 0, position) or text.endswith(word + "多发", 0, position) for word in NODE_WORDS_ZH)
 
 
 def _label(hit: TermHit) -> str | None:

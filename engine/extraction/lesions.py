@@ -38,7 +38,10 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _DISTANCE_AFTER = re.compile(r"^\s*(?:from|above|below|away|proximal|distal|in circumference|long\b)", re.IGNORECASE)
-METASTASIS_FORMS = frozenset({"metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour"})
+METASTASIS_FORMS = frozenset({
+    "metastasis", "metastases", "mets", "metastatic deposit", "metastatic disease", "metastatic tumor", "metastatic tumour",
+    "转移", "转移灶", "转移瘤", "转移癌",
+})
 ATTACH_REACH = 300
 """Characters back to the last lesion that an impression without an organ ("a metastatic deposit is in the differential") may describe."""
 _CERTAINTY_RANK = {"definite": 0, "probable": 1, "possible": 2}
@@ -116,6 +119,12 @@ def _set_size(text: str, draft: Draft, size: SizeMention, sections) -> None:
 def _link(text, mention, draft, lexicon, kgs, sections) -> bool:
     """Give the impression of 'X ... consistent with Y' to X; return False when Y names no impression of X's organ."""
     impression = _impression(_readings(lexicon, mention.text), draft.organ, kgs, mention)
+    if impression is None and _MALIGNANT_WORD.search(mention.text) and draft.impression is None:
+        # "gastric antral mass, concerning for malignancy": the mass is the possible malignancy.
+        draft.malignant = True
+        draft.certainty = mention.certainty
+        draft.evidence.append(evidence("malignant", text, mention.start, mention.end, sections))
+        return True
     if impression is None:
         return False
     draft.impression = impression
@@ -412,6 +421,8 @@ def _absorb(target: Draft, other: Draft) -> None:
     if other.impression and not target.impression:
         target.impression = other.impression
         target.certainty = other.certainty
+    elif other.impression and other.impression == target.impression and _CERTAINTY_RANK[other.certainty] < _CERTAINTY_RANK[target.certainty]:
+        target.certainty = other.certainty  # "考虑转移" in the findings, "肝多发转移" stated in the diagnosis
     elif _CERTAINTY_RANK[other.certainty] < _CERTAINTY_RANK[target.certainty] and not other.impression:
         target.certainty = other.certainty if target.impression is None else target.certainty
     for attribute, values in other.attributes.items():

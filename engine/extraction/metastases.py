@@ -28,6 +28,8 @@ def find_metastases(text: str, sentences: list[Sentence], kgs: Mapping[str, Any]
         for mention in (m for m in candidates if not m.hypothetical and not m.historical):
             sites = [(s.start(), s.end(), SITE_WORDS[s.group(1).casefold()]) for s in _SITE.finditer(text, sentence.start, sentence.end)]
             site = nearest(mention.start, sites)
+            if site is None and mention.negated:
+                site = "distant"  # "No evidence of metastatic disease" denies distant spread as a whole
             if site is None or any(f.site == site and f.negated == mention.negated for f in found):
                 continue
             found.append(

@@ -209,12 +209,17 @@ def _grade(text, sections, found) -> str | None:
 
 
 def _tumor_count(text, sections, found) -> int | None:
-    """Return the tumour count of the synoptic focality line: 1 for solitary or unifocal, N for 'multifocal, N tumors'."""
+    """Return the tumour count: 1 for solitary or unifocal, N for 'multifocal, N tumors'.
+
+    The synoptic focality line decides; without one, a sentence that names the tumour
+    and calls it solitary ("Intrahepatic cholangiocarcinoma, 7.5 cm, solitary") does.
+    """
     label = re.search(r"tumou?r\s+focality\s*:", text, re.IGNORECASE)
-    if not label:
-        return None
-    line_end = text.find("\n", label.end())
-    value = _FOCALITY.search(text, label.end(), line_end if line_end >= 0 else label.end() + 300)
+    if label:
+        line_end = text.find("\n", label.end())
+        value = _FOCALITY.search(text, label.end(), line_end if line_end >= 0 else label.end() + 300)
+    else:
+        value = next((m for m in _FOCALITY.finditer(text) if _names_tumor_nearby(text, m)), None)
     if not value:
         return None
     found.append(evidence("tumor_count", text, value.start(), value.end(), sections, _FIELD_SOURCE))
@@ -222,6 +227,12 @@ def _tumor_count(text, sections, found) -> int | None:
         number = value.group("count").casefold()
         return int(number) if number.isdigit() else P.NUMBER_WORDS.get(number)
     return 1
+
+
+def _names_tumor_nearby(text: str, match: re.Match[str]) -> bool:
+    start = _clause_start(text, match.start())
+    end = _clause_end(text, match.end())
+    return bool(P.TUMOR_WORD.search(text, start, end)) and not re.search(r"lymph\s+nodes?|foci\s+of", text[start:end], re.IGNORECASE)
 
 
 _FOCALITY = re.compile(
@@ -259,7 +270,7 @@ def _names_tumor(text: str, size) -> bool:
     first_after = P.TUMOR_WORD.search(after)
     if first_after and not re.search(r"[.;]", after[: first_after.start()]):
         return True
-    return bool(re.search(r"\b(?:tumou?r|mass|carcinoma|adenocarcinoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE))
+    return bool(re.search(r"\b(?:tumou?r|mass|\w*carcinoma|\w*sarcoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE))
 
 
 def _distant_metastasis(stage) -> bool | None:

@@ -124,6 +124,13 @@ def _presence(text, mentions, label, field, sections, found) -> bool | None:
     return None
 
 
+_PRESENT_BEFORE = re.compile(
+    r"(?:\bwith|\bshows?|\bshowing|\bdemonstrat\w*|\bdisplay\w*|\bexhibit\w*|\bfocal(?:ly)?|\bextensive|\bdetection\s+of|\bevidence\s+of"
+    r"|\bfeatures?\s+of|\bpresence\s+of)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
 def _present_before(text, mention) -> bool:
-    before = text[max(0, mention.start - 30) : mention.start].casefold()
-    return not mention.negated and ("extensive" in before or "detection of" in before)
+    """Return True for 'with perineural invasion' or 'extensive perineural invasion': the mention states the finding present."""
+    return not mention.negated and bool(_PRESENT_BEFORE.search(text[max(0, mention.start - 40) : mention.start]))

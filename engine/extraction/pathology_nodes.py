@@ -18,8 +18,9 @@ from engine.extraction.evidence import evidence
 
 _SOURCE = "pathology"
 _DIGIT = r"[0-9OIl]"
-_COUNT = rf"(?<![\w.]){_DIGIT}{{1,2}}(?![\w.])"
-_TOTAL = rf"(?<![\w.]){_DIGIT}{{1,3}}(?:\s{_DIGIT}(?=\s*[(\[]|\s*$))?(?![\w.])"
+# Digits stand alone: no letter or digit around them, and no decimal point into a number ("3/12." ends a sentence).
+_COUNT = rf"(?<![0-9A-Za-z.]){_DIGIT}{{1,2}}(?![0-9A-Za-z]|[.,]\d)"
+_TOTAL = rf"(?<![0-9A-Za-z.]){_DIGIT}{{1,3}}(?:\s{_DIGIT}(?=\s*[(\[]|\s*$))?(?![0-9A-Za-z]|[.,]\d)"
 _NODE = r"(?:l[yv][mr]n?[pn]h|Iymph)?\s*nodes?|LNs?|淋巴结"
 _WORD_NUMBER = "|".join(sorted(P.NUMBER_WORDS, key=len, reverse=True))
 
@@ -42,7 +43,7 @@ _POSITIVE_OF_EXAMINED = re.compile(
 )
 _INVOLVED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:involved|positive|with\s+metasta\w*)\s*[:：]\s*(?P<pos>\d{1,2})\b", re.IGNORECASE)
 _EXAMINED_LABEL = re.compile(r"(?:number\s+of\s+)?(?:lymph\s+)?nodes?\s+(?:examined|retrieved|identified|recovered)\s*[:：]\s*(?P<total>\d{1,3})\b", re.IGNORECASE)
-_ZH_RATIO = re.compile(r"淋巴结[^\n。；]{0,20}?[（(]\s*(?P<pos>\d{1,2})\s*/\s*(?P<total>\d{1,3})\s*[)）]")
+_ZH_RATIO = re.compile(r"淋巴结[^\n。；/]{0,20}?[（(]?\s*(?P<pos>\d{1,2})\s*/\s*(?P<total>\d{1,3})\s*[)）]?")
 _ZH_COUNTS = re.compile(r"淋巴结\s*(?P<total>\d{1,3})\s*枚[^\n。]{0,12}?(?P<pos>\d{1,2})\s*枚[^\n。]{0,4}?(?:癌)?转移")
 
 
@@ -59,11 +60,31 @@ def node_counts(text: str, sections, found) -> dict[str, Any]:
     labelled = _labelled(text)
     if labelled is not None:
         candidates.append(labelled)
+    candidates += _station_sums(text)
     if not candidates:
         return {}
     (positive, examined), start, end = max(candidates, key=lambda c: (c[0][1], -c[1]))
     found.append(evidence("nodes", text, start, end, sections, _SOURCE))
     return {"nodes_positive": positive, "nodes_examined": examined}
+
+
+_STATION_RATIO = re.compile(
+    rf"(?P<station>[^\n,;，；。:：]{{2,40}}?)(?:lymph\s+nodes?|nodes?|淋巴结)\s*[:：]?\s*(?P<pos>{_COUNT})\s*/\s*(?P<total>{_TOTAL})", re.IGNORECASE
+)
+
+
+def _station_sums(text: str) -> list[tuple[tuple[int, int], int, int]]:
+    """Return the sum of per-station counts listed in one sentence ("小弯侧淋巴结4/12枚，大弯侧淋巴结0/6枚": 4/18)."""
+    sums = []
+    for sentence in re.finditer(r"[^\n。.]+(?:\n(?=[^\n]*(?:nodes?|淋巴结)\s*[:：]?\s*\d))*", text):
+        pairs = [(m, _pair(m)) for m in _STATION_RATIO.finditer(sentence.group(0))]
+        pairs = [(m, pair) for m, pair in pairs if pair is not None]
+        stations = {m.group("station").strip(" -").casefold() for m, _ in pairs}
+        if len(pairs) >= 2 and len(stations) == len(pairs):
+            positive = sum(pair[0] for _, pair in pairs)
+            examined = sum(pair[1] for _, pair in pairs)
+            sums.append(((positive, examined), sentence.start() + pairs[0][0].start(), sentence.start() + pairs[-1][0].end()))
+    return sums
 
 
 def _pair(match: re.Match[str]) -> tuple[int, int] | None:

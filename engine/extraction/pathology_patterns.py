@@ -52,7 +52,7 @@ TUMOR_SIZE_LABEL = re.compile(
     r"|tumou?r\s+(?:greatest|maximum)\s+(?:dimension|diameter))\s*[:.]|(?:肿瘤|肿块|瘤体|癌灶)大小",
     re.IGNORECASE,
 )
-TUMOR_WORD = re.compile(r"\b(?:tumou?r|mass|carcinoma|adenocarcinoma|nodule|neoplasm|lesion)\b", re.IGNORECASE)
+TUMOR_WORD = re.compile(r"\b(?:tumou?r|mass|\w*carcinoma|\w*sarcoma|nodule|neoplasm|lesion)\b", re.IGNORECASE)
 NOT_TUMOR_AFTER = re.compile(r"^\W{0,3}(?:large\s+)?(?:portion|segment|lamellae|appendix|spleen|omentum|lymph|pancreas\b|of\s+(?:distal|liver|fat))", re.IGNORECASE)
 
 MARGIN_POSITIVE = re.compile(
@@ -63,7 +63,7 @@ MARGIN_POSITIVE = re.compile(
 MARGIN_NEGATIVE = re.compile(
     r"margins?\b[^.\n;]{0,40}?\b(?:negative|uninvolved|not\s+involved|free|clear|R0|without\s+(?:tumou?r|carcinoma))\b"
     r"|\b(?:CRM|circumferential\s+(?:resection\s+)?margin)\s*[:：]?\s*(?:clear|negative|uninvolved)|\bR0\b"
-    r"|切缘[^。；\n]{0,15}?(?:未见癌|阴性|未见肿瘤)",
+    r"|切缘[^。；\n]{0,15}?(?:未见癌|阴性|未见肿瘤|净|干净)",
     re.IGNORECASE,
 )
 SYNOPTIC_INVASION = re.compile(

@@ -36,6 +36,7 @@ RELATION_CUES: tuple[tuple[str, str], ...] = (
     (r"encas\w*|circumferential(?:ly)?\s+(?:involv\w*|contact)|包绕|包埋", "encasement"),
     (r"narrow(?:ing|ed|s)\b", "encasement"),
     (r"abut\w*|紧贴|贴邻", "abutment"),
+    (r"(?:obliterat\w*|effac\w*|loss)\s+of\s+(?:the\s+)?(?:intervening\s+)?fat\s+planes?", "invasion"),
     (r"occlu\w*|obliterat\w*|闭塞", "occlusion"),
     (r"invad\w*|invasion|infiltrat\w*|involv\w*|(?:extend|extension|spread|grow)\w*\s+(?:in)?to|loss\s+of\s+(?:the\s+)?(?:intervening\s+)?fat\s+planes?|侵犯|侵及|受侵|累及|浸润|分界不清|脂肪间隙消失",
      "invasion"),
@@ -164,7 +165,7 @@ def _negated_between(text: str, cue: Cue, hit: TermHit) -> bool:
 def _vessel_relation(text, sentence, hit, cue, sections, found) -> tuple[str, str, tuple[FieldEvidence, ...]]:
     """Apply a stated contact angle: up to 180 degrees is abutment, more than 180 degrees is encasement."""
     relation = cue.relation
-    if relation not in ("contact", "abutment", "encasement", "invasion"):
+    if relation not in ("contact", "abutment", "encasement"):
         return relation, cue.certainty, found
     degrees = _DEGREES.search(text, hit.end, min(sentence.end, hit.end + DEGREE_REACH))
     if degrees is None and cue.end <= hit.start:

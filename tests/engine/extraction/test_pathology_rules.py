@@ -205,3 +205,29 @@ def test_pathology_sites_give_m_subcategory(kgs):
     text = "Specimen: Sigmoidectomy\nHistologic type: adenocarcinoma\nDistant metastasis: present (liver, biopsy proven)"
     stage = stage_case(None, extract_pathology(text, "case-1", kgs), kgs)["colon"]
     assert stage.M == "M1a"
+
+
+@pytest.mark.parametrize(
+    "text,pair",
+    [
+        ("Perigastric lymph nodes: 3/10; lesser curvature nodes: 1/5.", (4, 15)),
+        ("小弯侧淋巴结4/12枚见癌转移，大弯侧淋巴结0/6枚。", (4, 18)),
+        ("Regional lymph nodes: 3/12. Total lymph nodes: 3/12.", (3, 12)),
+    ],
+)
+def test_station_counts_summed_once(text, pair, kgs):
+    features = _extract(text, kgs, organ="stomach")
+    assert (features.nodes_positive, features.nodes_examined) == pair
+
+
+def test_narrative_icc_staged(kgs):
+    text = ("Diagnosis: Intrahepatic cholangiocarcinoma, moderately differentiated, measuring 7.5 cm in greatest dimension, solitary, "
+            "with perineural invasion. No vascular invasion is identified. Three hilar lymph nodes are negative for carcinoma (0/3).")
+    features = extract_pathology(text, "case-1", kgs)
+    assert (features.tumor_size_mm, features.tumor_count, features.perineural_invasion) == (75.0, 1, True)
+    stage = stage_case(None, features, kgs)["liver"]
+    assert (stage.T, stage.N) == ("T1b", "N0")
+
+
+def test_chinese_clean_margin(kgs):
+    assert _extract("上、下切缘净。", kgs, organ="stomach").margins == "negative"

@@ -371,3 +371,26 @@ def test_report_metastasis_sites_reach_facts(kgs):
     assert (liver.impression_id, liver.count) == ("metastasis", 2)
     facts = facts_for_organ("colon", features, None, kgs["colon"])
     assert facts["metastasis_sites"] == ["liver"]
+
+
+def test_malignancy_word_marks_linked_lesion(kgs):
+    features = _extract("4.0 cm gastric antral mass, concerning for malignancy.", kgs)
+    lesions = _lesions(features, "stomach")
+    assert len(lesions) == 1
+    assert lesions[0].malignant is True
+    assert lesions[0].certainty != "definite"
+
+
+def test_sitewide_negated_metastasis_gives_m0(kgs):
+    from engine.staging_facts import stage_case
+
+    features = _extract("2.7 cm pancreatic head adenocarcinoma. No evidence of metastatic disease.", kgs)
+    assert [(m.site, m.negated) for m in features.metastases] == [("distant", True)]
+    assert stage_case(features, None, kgs)["pancreas"].M == "M0"
+
+
+def test_chinese_focus_and_metastasis_words(kgs):
+    features = _extract("乙状结肠肠壁不规则增厚，范围约5.5cm。肝内见多发低密度灶，较大者约2.3cm，考虑转移。诊断：乙状结肠癌并肝多发转移。", kgs)
+    liver = _lesions(features, "liver")
+    assert [(lesion.impression_id, lesion.certainty, lesion.multiple) for lesion in liver] == [("metastasis", "definite", True)]
+    assert liver[0].max_diameter_mm == 23.0

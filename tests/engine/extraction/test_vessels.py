@@ -108,3 +108,8 @@ def test_thrombus_cue_governs_vein_before_extension(kgs):
     current = {(v.vessel, v.relation) for v in features.vessels if not v.negated}
     assert current == {("right_portal_vein", "tumor_thrombus")}
     assert "portal_vein" in {v.vessel for v in features.vessels if v.negated}
+
+
+def test_obliterated_fat_plane_is_invasion(kgs):
+    text = "Circumferential thickening of the distal oesophagus. Obliteration of the fat plane with the descending aorta over 90 degrees."
+    assert ("aorta", "invasion") in _relations(text, kgs)
