@@ -216,8 +216,9 @@ def _tumor_count(text, sections, found) -> int | None:
     """
     label = re.search(r"tumou?r\s+focality\s*:", text, re.IGNORECASE)
     if label:
+        # OCR of a two-column table may put the value lines below the label ("Tumor focality:" ... "Solitary").
         line_end = text.find("\n", label.end())
-        value = _FOCALITY.search(text, label.end(), line_end if line_end >= 0 else label.end() + 300)
+        value = _FOCALITY.search(text, label.end(), line_end if line_end >= 0 else len(text)) or _FOCALITY.search(text, label.end(), label.end() + 300)
     else:
         value = next((m for m in _FOCALITY.finditer(text) if _names_tumor_nearby(text, m)), None)
     if not value:

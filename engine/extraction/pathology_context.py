@@ -75,6 +75,8 @@ def invasion_flags(text, mentions, sections, found) -> dict[str, bool | None]:
 
 def _synoptic(text, label, field, sections, found) -> bool | None:
     values = [m for m in P.SYNOPTIC_INVASION.finditer(text) if _invasion_label(m.group("label")) == label]
+    if label == "LVI":
+        values += list(P.MICROSCOPIC_VASCULAR.finditer(text))
     if not values:
         return None
     present = [m for m in values if not P.ABSENT_VALUE.match(m.group("value"))]

@@ -72,6 +72,10 @@ SYNOPTIC_INVASION = re.compile(
     r"(?P<value>present|identified|positive|yes|extensive|focal|absent|not\s+identified|not\s+seen|not\s+present|negative|no|none)\b",
     re.IGNORECASE,
 )
+MICROSCOPIC_VASCULAR = re.compile(
+    r"vascular\s+invasion[\s\S]{0,800}?\(micro(?:scopic)?\)\s*[-–:=]+\s*(?P<value>present|identified|not\s+identified|absent)", re.IGNORECASE
+)
+"""The CAP liver line 'Vascular invasion (microscopic): Present', also when OCR put the value rows below the label rows."""
 ABSENT_VALUE = re.compile(r"absent|not|negative|no|none", re.IGNORECASE)
 LVI_ZH = re.compile(r"(?:未见)?(?:脉管|淋巴管|血管)[^，。；\n]{0,4}?(?:癌栓|侵犯|受侵)(?:\s*[（(]\s*(?:(?P<plus>[+＋])|(?P<minus>[-－]))\s*[)）])?")
 PNI_ZH = re.compile(r"(?:未见)?神经[^，。；\n]{0,3}?(?:侵犯|受侵|浸润)(?:\s*[（(]\s*(?:(?P<plus>[+＋])|(?P<minus>[-－]))\s*[)）])?")

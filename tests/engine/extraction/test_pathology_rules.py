@@ -67,6 +67,7 @@ def test_margins(text, status, kgs):
         ("- LYMPHOVASCULAR INVASION: NOT IDENTIFIED.\n- PERINEURAL INVASION: PRESENT.", False, True),
         ("脉管内见癌栓；神经侵犯（-）。", True, False),
         ("未见脉管侵犯，可见神经侵犯。", False, True),
+        ("Vascular invasion (macroscopic): Not identified\nVascular invasion (microscopic): Present\nPerineural invasion: Not identified", True, False),
     ],
 )
 def test_invasion_flags(text, lvi, pni, kgs):
