@@ -163,36 +163,46 @@ def _tumor_count(malignant: list[LesionFinding], unspecified: list[LesionFinding
 
 
 def _report_spread(organ: str, report: ReportFeatures) -> dict[str, Any]:
+    """Return the spread facts of the report: invaded structures and vessels, suspicious nodes, distant metastases."""
+    facts = _invasion_facts(organ, report)
+    nodes = [n for n in report.nodes if not n.negated]
+    if any(n.suspicious for n in nodes):
+        facts["node_metastasis"] = True
+    elif report.nodes and not nodes:
+        facts["node_metastasis"] = False
+    facts.update(_metastasis_facts(organ, report))
+    return facts
+
+
+def _invasion_facts(organ: str, report: ReportFeatures) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     vessels = [v for v in report.vessels if v.organ in (organ, None)]
     involved = [v.vessel for v in vessels if v.relation in INVOLVING_RELATIONS and not v.negated and v.certainty == "definite"]
     structures = involved + [i.structure for i in report.invasions if i.organ in (organ, None) and not i.negated and i.certainty == "definite"]
     if structures:
         facts["invaded_structures"] = list(dict.fromkeys(structures))
+
     if involved:
         facts["vascular_invasion"] = True
     elif any(v.negated and v.relation in INVOLVING_RELATIONS for v in vessels):
         # "The portal and hepatic veins are patent without tumour thrombus": vascular invasion is stated absent.
         facts["vascular_invasion"] = False
-    nodes = [n for n in report.nodes if not n.negated]
-    if any(n.suspicious for n in nodes):
-        facts["node_metastasis"] = True
-    elif report.nodes and not nodes:
-        facts["node_metastasis"] = False
-    metastases = [m for m in report.metastases if m.site != organ and m.certainty == "definite"]
-    metastases += [
-        m for m in report.lesions
-        if m.organ != organ and m.impression_id == "metastasis" and not m.negated and m.certainty == "definite"
-    ]
-    if any(not m.negated for m in metastases):
-        facts["distant_metastasis"] = True
-        sites = [m.site for m in report.metastases if m.site not in (organ, "distant") and not m.negated and m.certainty == "definite"]
-        sites += [m.organ for m in metastases if isinstance(m, LesionFinding)]
+    return facts
+
+
+def _metastasis_facts(organ: str, report: ReportFeatures) -> dict[str, Any]:
+    """Return distant metastasis and its sites from metastasis statements and metastatic lesions in other organs."""
+    stated = [m for m in report.metastases if m.site != organ and m.certainty == "definite"]
+    lesions = [m for m in report.lesions if m.organ != organ and m.impression_id == "metastasis" and not m.negated and m.certainty == "definite"]
+    if not stated and not lesions:
+        return {}
+    if lesions or any(not m.negated for m in stated):
+        sites = [m.site for m in stated if m.site != "distant" and not m.negated] + [m.organ for m in lesions]
+        facts: dict[str, Any] = {"distant_metastasis": True}
         if sites:
             facts["metastasis_sites"] = list(dict.fromkeys(sites))
-    elif metastases:
-        facts["distant_metastasis"] = False
-    return facts
+        return facts
+    return {"distant_metastasis": False}
 
 
 def _is_primary(lesion: LesionFinding, kg: Any) -> bool:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from data_contracts.common import Flag
 
 # NOTE: these limits are estimates for clinician review, not published thresholds. Each is
-# a little above the largest primary tumours described for the organ: giant hepatic
-# haemangiomas and HCCs reach 20-25 cm, gastric GISTs about 25 cm, pancreatic tumours about
-# 15 cm (the whole gland is 12-15 cm long), colorectal tumours about 20 cm, and oesophageal
-# tumours about 15 cm (the oesophagus is about 25 cm long).
+# a little above the largest primary tumours described for the organ. Giant hepatic
+# haemangiomas and HCCs reach 20-25 cm and gastric GISTs about 25 cm. Pancreatic tumours
+# reach about 15 cm, the length of the whole gland. Colorectal tumours reach about 20 cm,
+# and oesophageal tumours about 15 cm of the 25 cm oesophagus.
 MAX_LESION_MM: dict[str, float] = {"liver": 250.0, "pancreas": 150.0, "stomach": 250.0, "colon": 200.0, "esophagus": 150.0}
 """Largest plausible single-lesion diameter per organ, in mm."""
 DEFAULT_MAX_LESION_MM = 300.0
@@ -30,16 +30,16 @@ def is_plausible_size(organ: str | None, size_mm: float | None) -> bool:
     return MIN_LESION_MM <= size_mm <= limit
 
 
-def implausible_size_flag(case_id: str, what: str, organ: str | None, size_mm: float, stated: str | None, field: str) -> Flag:
+def implausible_size_flag(case_id: str, finding: str, organ: str | None, size_mm: float, stated: str | None, field: str) -> Flag:
     """Return the ``implausible_size`` flag for one stated size.
 
-    ``what`` names the finding ("lesion rep-L1", "the pathology tumour size") and
-    ``stated`` is the report text of the size, when known.
+    ``finding`` names what the size belongs to ("lesion rep-L1", "the pathology tumour
+    size"), and ``stated`` is the report text of the size, when known.
     """
     limit = MAX_LESION_MM.get(organ or "", DEFAULT_MAX_LESION_MM)
     quoted = f" ('{stated}')" if stated else ""
     return Flag(
         code="implausible_size", field=field,
-        message=(f"case {case_id}: {what} in the {organ or 'unknown organ'} is stated as {size_mm:g} mm{quoted}, outside the plausible "
+        message=(f"case {case_id}: {finding} in the {organ or 'unknown organ'} is stated as {size_mm:g} mm{quoted}, outside the plausible "
                  f"{MIN_LESION_MM:g}-{limit:g} mm; check the unit (cm written for mm?). The size is kept but not used for staging."),
     )
