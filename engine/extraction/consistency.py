@@ -1,8 +1,8 @@
 """Internal consistency: one lesion placed differently in the findings and in the impression or conclusion.
 
-A lesion of the impression or conclusion is the same lesion as one of the findings when
-both state the same size, when each section has the only lesion with that impression, or
-when each section has the only lesion of that organ. If the two places disagree (another
+A lesion of the impression or conclusion is the same lesion as one of the findings in
+three cases: both state the same size, each section has the only lesion with that
+impression, or each section has the only lesion of that organ. If the two places disagree (another
 organ, another subregion, the other side), the findings place is kept, because the
 findings describe the images and the impression summarises them. The impression mention
 then takes the findings place, so the two merge into one lesion, and an

@@ -53,7 +53,7 @@ def detect_language(text: str) -> str:
 
 
 MAX_TEXT_CHARS = 200_000
-"""Longest report text the rules backend reads: about 50 times a long real report, and under spaCy's 1,000,000-character limit."""
+"""Maximum report length the rules backend reads, in characters: about 50 times a long real report, under spaCy's 1,000,000 limit."""
 
 
 def text_problem(text: str, case_id: str, file: str | None = None) -> Flag | None:
@@ -65,7 +65,7 @@ def text_problem(text: str, case_id: str, file: str | None = None) -> Flag | Non
                                                                   f"{MAX_TEXT_CHARS} the rules backend reads; split it or check the input"))
     controls = len(_CONTROL.findall(text))
     if controls > max(8, len(text) // 100):
-        return Flag(code="report_binary", file=file, message=f"case {case_id}: the report text holds {controls} control characters; it is binary, not text")
+        return Flag(code="report_binary", file=file, message=f"case {case_id}: the report text contains {controls} control characters, so it is binary, not text; check the file")
     language = detect_language(text)
     if language not in ("en", "zh"):
         return Flag(code="unsupported_language", file=file,

@@ -228,7 +228,7 @@ def _anchor_organ(text: str, sentence: Sentence, mention: Mention, readings, org
 
 
 def _clause(text: str, sentence: Sentence, mention: Mention) -> tuple[int, int]:
-    """Return the comma- or semicolon-delimited part of the sentence that holds the mention."""
+    """Return the comma- or semicolon-delimited part of the sentence that contains the mention."""
     before = max(text.rfind(mark, sentence.start, mention.start) for mark in ",，;；")
     ends = [position for mark in ",，;；" if (position := text.find(mark, mention.end, sentence.end)) >= 0]
     return (before + 1 if before >= 0 else sentence.start), (min(ends) if ends else sentence.end)

@@ -72,6 +72,9 @@ def _node(text: str, sentence: Sentence, mention, number: int, sections: list[Se
     sizes = _own_sizes(text, sentence, mention)
     short_axis = max((min(size.axes_mm) for size in sizes), default=None)
     count = None if mention.negated else count_before(text, max(sentence.start, mention.start - 60), mention.start, articles=True)
+    number = 0 if mention.negated else None
+    if count is not None:
+        number = count.number
     found = [evidence("node", text, mention.start, mention.end, sections)]
     found += [evidence("short_axis_mm", text, size.start, size.end, sections) for size in sizes]
     if count is not None:
@@ -80,7 +83,7 @@ def _node(text: str, sentence: Sentence, mention, number: int, sections: list[Se
         node_id=f"rep-N{number}",
         station=_station(text, sentence, mention),
         short_axis_mm=short_axis,
-        count=0 if mention.negated else (count.number if count else None),
+        count=number,
         suspicious=not mention.negated and _suspicious(text, sentence, mention, short_axis),
         negated=mention.negated,
         evidence=tuple(found),

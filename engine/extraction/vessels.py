@@ -75,8 +75,8 @@ def find_relations(
 ) -> tuple[list[VesselFinding], list[InvasionFinding]]:
     """Return vessel relations (rep-V1, ...) and invasions (rep-I1, ...) in order of appearance.
 
-    ``lesion_organs`` holds ``(position, organ)`` of the current lesions; a sentence that
-    names no organ ("It encases the SMA.") takes the organ of the last lesion before it.
+    ``lesion_organs`` contains ``(position, organ)`` of the current lesions. A sentence
+    that names no organ ("It encases the SMA.") takes the organ of the last lesion before it.
     """
     vessels: list[VesselFinding] = []
     invasions: list[InvasionFinding] = []
