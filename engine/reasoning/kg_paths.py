@@ -6,6 +6,7 @@ Every question asked of the graph here names node ids (``finding:hypodense``,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from kg import Edge, OrganKG
@@ -169,26 +170,61 @@ def choose_impression(
 
     Pathology histology wins, then the first suspected cause that a finding of
     the lesion itself supports without contradiction, then the impression the
-    report names, then the top of the KG differential. With ``causes_only`` (a
-    suspected-causes round) no suspected cause fitting means no impression, so
-    the chain keeps its findings only. Returns an impression node id or None.
+    report names, then the top of the KG differential. A suspected cause or a
+    differential top for a lesion the report names no impression for must pass
+    ``is_inferable``. With ``causes_only`` (a suspected-causes round) no
+    suspected cause fitting means no impression, so the chain keeps its findings
+    only. Returns an impression node id or None.
     """
     if histology:
-        matching = _impressions_with_histology(kg, histology)
+        matching = impressions_with_histology(kg, histology)
         if matching:
             return max(matching, key=lambda imp: (_score(kg, findings, imp), imp))
     for cause in suspected:
         node = impression_node(kg, cause)
-        if node and lesion_support(kg, findings, node) and not contradicting_edges(kg, findings, node):
+        if not node or not lesion_support(kg, findings, node) or contradicting_edges(kg, findings, node):
+            continue
+        if named or is_inferable(kg, findings, node):
             return node
     if causes_only:
         return None
     if named:
         return named
     ranked = rank_impressions(kg, findings)
-    if ranked and ranked[0][1] > 0:
+    if ranked and is_inferable(kg, findings, ranked[0][0]):
         return ranked[0][0]
     return None
+
+
+MIN_INFERRED_SUPPORT = 2
+"""Distinct supporting lesion findings an inferred impression needs when none of its edges has the KG's strongest strength."""
+
+
+def is_inferable(kg: OrganKG, findings: Iterable[str], impression: str) -> bool:
+    """True when the findings alone justify ``impression`` for a lesion whose report names none.
+
+    The impression needs a supporting lesion finding whose ``suggests`` edge has
+    the strongest strength of the organ KG, or at least ``MIN_INFERRED_SUPPORT``
+    distinct supporting lesion findings. No extracted finding may contradict it,
+    and no other impression may score the same, because a tie is a differential
+    and not a conclusion.
+    """
+    findings = tuple(findings)
+    support = lesion_support(kg, findings, impression)
+    if not support or contradicting_edges(kg, findings, impression):
+        return False
+    strongest = strongest_support(kg)
+    has_strongest = any(math.isclose(edge.strength or 0.0, strongest) for edge in support)
+    if not has_strongest and len({edge.subject for edge in support}) < MIN_INFERRED_SUPPORT:
+        return False
+    score = round(_score(kg, findings, impression), 6)
+    return score > 0 and not any(other != impression and other_score == score for other, other_score in rank_impressions(kg, findings))
+
+
+def strongest_support(kg: OrganKG) -> float:
+    """Return the largest ``suggests`` strength of the organ KG, or 0.0 when it has none."""
+    strengths = [attrs.get("strength") or 0.0 for _, _, attrs in kg.graph.edges(data=True) if attrs["predicate"] == "suggests"]
+    return max(strengths, default=0.0)
 
 
 def rank_impressions(kg: OrganKG, findings: Iterable[str]) -> list[tuple[str, float]]:
@@ -206,7 +242,8 @@ def rank_impressions(kg: OrganKG, findings: Iterable[str]) -> list[tuple[str, fl
     return sorted(ranked, key=lambda item: (-item[1], item[0]))
 
 
-def _impressions_with_histology(kg: OrganKG, histology: str) -> list[str]:
+def impressions_with_histology(kg: OrganKG, histology: str) -> list[str]:
+    """Return the impression node ids whose histology endpoint (or own name) is ``histology``."""
     endpoint = kg.resolve(histology, "endpoint")
     impression = kg.resolve(histology, "impression")
     found = []

@@ -25,6 +25,8 @@ from kg import OrganKG
 CERTAINTY_FACTOR = {"definite": 1.0, "probable": 0.75, "possible": 0.5}
 MASK_ONLY_NORMAL_CONFIDENCE = 0.8
 FINDING_CONFIDENCE = 1.0
+INFERRED_IMPRESSION_FACTOR = 0.6
+"""Confidence factor of an impression (and its stage) that the KG differential inferred because the report names none."""
 RULE_FACT_FIELDS = {
     "max_diameter_mm": ("max_diameter_mm",),
     "tumor_count": ("count", "multiple"),
@@ -91,12 +93,21 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
     if kg_paths.takes_staging_context(kg, impression):
         spread_steps(builder, target, index, phraser, FINDING_CONFIDENCE)
     if impression is not None:
+        if _is_inferred(kg, impression, named, truth.histology if truth else None):
+            certainty *= INFERRED_IMPRESSION_FACTOR
         _impression_steps(builder, lesion_steps, impression, phraser, certainty)
         stage = _staging_steps(builder, target, index, impression, sources, phraser, certainty)
     return Chain(
         chain_id=target.chain_id, case_id=target.case_id, organ=target.organ, lesion_ids=target.lesion_ids,
         steps=tuple(builder.steps), impression_id=kg_paths.local_id(impression) if impression else None, stage=stage,
     )
+
+
+def _is_inferred(kg: OrganKG, impression: str, named: str | None, histology: str | None) -> bool:
+    """True when neither the report nor the pathology histology names ``impression``, so the KG differential chose it."""
+    if impression == named:
+        return False
+    return not (histology and impression in kg_paths.impressions_with_histology(kg, histology))
 
 
 def _impression_steps(builder, finding_steps, impression, phraser, certainty) -> None:

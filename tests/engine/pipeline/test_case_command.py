@@ -22,13 +22,13 @@ def test_case_command_writes_samples_and_chains(shared_data, tmp_path):
     example = shared_data / "totalseg_example"
     out = tmp_path / "out"
     result = _invoke("--ct", str(example / "example_ct_sm.nii.gz"), "--masks", str(example / "example_seg.nii.gz"),
-                     "--report", str(shared_data / "reports" / "pancreas_pdac_01.txt"), "--out", str(out))
+                     "--report", str(shared_data / "reports" / "pancreas_pdac_04.txt"), "--out", str(out))
 
     assert result.exit_code == 0, result.output
     samples = VQASample.from_table(pq.read_table(out / "samples.parquet"))
     lines = (out / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(samples) == len(lines)
-    assert samples[0].case_id == "pancreas_pdac_01"
+    assert samples[0].case_id == "pancreas_pdac_04"
     assert {s.task_type for s in samples} == {"localization", "attribute", "tnm", "cot_report"}
     chains = [Chain.model_validate_json(line) for line in (out / "chains.jsonl").read_text(encoding="utf-8").splitlines()]
     assert chains

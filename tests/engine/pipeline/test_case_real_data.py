@@ -75,7 +75,7 @@ def assert_count_matches_lesions(answer, organ_lesions):
 
 @pytest.mark.shared_data
 def test_pancreas_report_yields_all_four_task_types(shared_data, engine_ctx):
-    case = real_case(shared_data, "pancreas_pdac_01.txt")
+    case = real_case(shared_data, "pancreas_pdac_04.txt")
     result = run_case(case, engine_ctx)
 
     assert result.rejects == [] or all(r.organ for r in result.rejects), result.rejects

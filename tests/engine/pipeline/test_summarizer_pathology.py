@@ -15,7 +15,7 @@ def _pancreas_chains(result):
 
 @pytest.mark.shared_data
 def test_concordant_pathology_extends_chain(shared_data, engine_ctx):
-    result = run_case(real_case(shared_data, "pancreas_pdac_01.txt", "path_pancreas_pdac_02.txt", case_id="pdac-concordant"), engine_ctx)
+    result = run_case(real_case(shared_data, "pancreas_pdac_04.txt", "path_pancreas_pdac_02.txt", case_id="pdac-concordant"), engine_ctx)
 
     chains = _pancreas_chains(result)
     assert chains
@@ -30,7 +30,7 @@ def test_concordant_pathology_extends_chain(shared_data, engine_ctx):
 
 @pytest.mark.shared_data
 def test_discordant_histology_goes_to_repair(shared_data, engine_ctx):
-    result = run_case(real_case(shared_data, "pancreas_pdac_01.txt", "path_pancreas_pnet_01.txt", case_id="pdac-vs-pnet"), engine_ctx)
+    result = run_case(real_case(shared_data, "pancreas_pdac_04.txt", "path_pancreas_pnet_01.txt", case_id="pdac-vs-pnet"), engine_ctx)
 
     chains = _pancreas_chains(result)
     assert chains
@@ -52,7 +52,7 @@ def test_discordant_histology_goes_to_repair(shared_data, engine_ctx):
 
 @pytest.mark.shared_data
 def test_report_without_pathology_has_no_discordance(shared_data, engine_ctx):
-    result = run_case(real_case(shared_data, "pancreas_pdac_01.txt"), engine_ctx)
+    result = run_case(real_case(shared_data, "pancreas_pdac_04.txt"), engine_ctx)
 
     assert all(not c.discordance for c in result.chains)
     assert "pathology_discordance" not in {f.code for f in result.flags}
@@ -64,7 +64,7 @@ def test_unrepaired_discordance_recorded_and_flagged(shared_data):
     from engine.pipeline import build_context
 
     ctx = build_context(EngineConfig(repair_rounds=0))
-    result = run_case(real_case(shared_data, "pancreas_pdac_01.txt", "path_pancreas_pnet_01.txt", case_id="pdac-vs-pnet-no-repair"), ctx)
+    result = run_case(real_case(shared_data, "pancreas_pdac_04.txt", "path_pancreas_pnet_01.txt", case_id="pdac-vs-pnet-no-repair"), ctx)
 
     discordant = [c for c in _pancreas_chains(result) if any(d.startswith("histology:") for d in c.discordance)]
     assert discordant
