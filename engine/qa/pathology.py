@@ -16,7 +16,7 @@ from typing import Any
 from data_contracts import Chain, CheckFailure, EvidenceRef, PathologyFeatures, ReasoningStep, StageResult, Triplet
 
 from engine.qa.tnm import axis_missing, find_rule
-from engine.qa.wording import not_stated
+from engine.qa.wording import histology_sentence, not_stated
 
 
 def pathology_applies(pathology: PathologyFeatures | None, organ: str) -> bool:
@@ -85,8 +85,7 @@ def pathology_steps(
     path_refs = _pathology_refs(pathology)
     planned: list = [
         ("has_endpoint", f"endpoint:{info.behaviour}", f"{_capital(info.name)} is a {info.behaviour} lesion.", path_refs.get("malignant", ())),
-        ("histology", f"endpoint:{info.histology}", f"{_capital(info.name)} corresponds to the histology {_endpoint_name(kg, info.histology)}.",
-         path_refs.get("histology", ())),
+        ("histology", f"endpoint:{info.histology}", _histology_sentence(kg, info, pathology), path_refs.get("histology", ())),
     ]
     for axis in ("T", "N", "M"):
         kept = _reasoner_stage_step(existing, axis, stage)
@@ -120,6 +119,15 @@ def _reasoner_stage_step(existing: list[ReasoningStep], axis: str, stage: StageR
         if step.triplet.predicate == "staged_as" and category.startswith(axis) and (stage is None or getattr(stage, axis) == category):
             return step
     return None
+
+
+def _histology_sentence(kg, info, pathology: PathologyFeatures | None) -> str:
+    """Phrase the histology step. The names match when equal up to case or when the KG resolves the impression name to the endpoint."""
+    histology_name = _endpoint_name(kg, info.histology)
+    resolved = kg.resolve(info.name, "endpoint")
+    same_name = info.name.casefold() == histology_name.casefold() or (resolved is not None and resolved.id == info.histology)
+    confirmed = pathology is not None and pathology.histology in (info.histology, info.id)
+    return histology_sentence(info.name, histology_name, same_name=same_name, confirmed=confirmed)
 
 
 def _capital(text: str) -> str:

@@ -61,6 +61,20 @@ def capitalize(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def histology_sentence(impression_name: str, histology_name: str, *, same_name: bool, confirmed: bool) -> str:
+    """Return the sentence of an ``impression --histology--> endpoint`` step.
+
+    ``same_name`` says the impression and its histology endpoint name the same
+    entity, so the sentence names it once. ``confirmed`` says a pathology report
+    states that histology; only then does the sentence say histology confirms it.
+    """
+    if not same_name:
+        return f"{capitalize(impression_name)} corresponds to the histology {histology_name}."
+    if confirmed:
+        return f"Histology confirms {impression_name}."
+    return f"{capitalize(impression_name)} is also the name of its histological type."
+
+
 def join_words(items: Iterable[str], conjunction: str = "and") -> str:
     """Return 'a', 'a and b' or 'a, b and c'; a serial comma is added when an item has its own 'and' ('a, the colon and rectum, and b')."""
     words = [item for item in items if item]
