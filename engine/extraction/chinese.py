@@ -12,7 +12,7 @@ from typing import Any
 
 from data_contracts.report import ReportFeatures
 from engine.extraction.consistency import reconcile_locations
-from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
+from engine.extraction.lesions import find_lesion_drafts, implausible_size_flags, merge_drafts, to_findings
 from engine.extraction.lexicon import Lexicon
 from engine.extraction.mentions import SKIPPED_SECTIONS, Sentence, TermHit
 from engine.extraction.nodes import find_nodes
@@ -41,6 +41,7 @@ def extract_chinese(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: Le
     sentences = [sentence for sentence in sentences if sentence.section not in SKIPPED_SECTIONS]
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
     location_problems = reconcile_locations(text, mentions, sentences, kgs, case_id, source_file)
+    location_problems += implausible_size_flags(mentions, case_id)
     drafts = merge_drafts(mentions, kgs)
     lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)

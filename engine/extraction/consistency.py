@@ -17,6 +17,7 @@ from typing import Any
 from data_contracts.common import Flag
 from engine.extraction.lesions import Draft, subregions_overlap
 from engine.extraction.mentions import OTHER_PLACE, Sentence
+from engine.extraction.plausibility import unit_slip
 
 SIZE_MATCH_MM = 1.0
 """Two stated sizes this close (after conversion to mm) name the same lesion."""
@@ -47,7 +48,7 @@ def reconcile_locations(
 
 def _same_lesion(late: Draft, body: list[Draft], summary: list[Draft]) -> Draft | None:
     if late.size is not None:
-        sized = [d for d in body if d.size is not None and abs(d.size.max_mm - late.size.max_mm) <= SIZE_MATCH_MM]
+        sized = [d for d in body if d.size is not None and _same_size(d, late)]
         if sized:
             return sized[0]
         if any(d.size is not None and d.organ == late.organ for d in body):
@@ -62,6 +63,12 @@ def _same_lesion(late: Draft, body: list[Draft], summary: list[Draft]) -> Draft 
     if len(early) == 1 and len(peers) == 1 and not (early[0].impression and late.impression and early[0].impression != late.impression):
         return early[0]
     return None
+
+
+def _same_size(early: Draft, late: Draft) -> bool:
+    """Return True for sizes within ``SIZE_MATCH_MM`` or apart by a cm/mm slip ("3.2 cm" in the findings, "32 cm" in the impression)."""
+    first, second = early.size.max_mm, late.size.max_mm
+    return abs(first - second) <= SIZE_MATCH_MM or unit_slip(early.organ, first, second)
 
 
 def _difference(early: Draft, late: Draft, kgs: Mapping[str, Any]) -> str | None:

@@ -15,7 +15,9 @@ from typing import Any
 
 from data_contracts.common import FieldEvidence
 from data_contracts.report import LesionFinding
+from data_contracts.common import Flag
 from engine.extraction.counts import count_before
+from engine.extraction.plausibility import implausible_size_flag, is_plausible_size, unit_slip
 from engine.extraction.evidence import evidence
 from engine.extraction.lexicon import ATTRIBUTE_FIELDS, LESION_WORDS, Lexicon
 from engine.extraction.mentions import OTHER_PLACE, Sentence, nearest
@@ -389,8 +391,30 @@ def _same_lesion(a: Draft, b: Draft, kgs: Mapping[str, Any] | None = None) -> bo
     if a.subregions and b.subregions and not subregions_overlap(a.subregions, b.subregions, (kgs or {}).get(a.organ)):
         return False
     if a.size and b.size and abs(a.size.max_mm - b.size.max_mm) > 0.2 * max(a.size.max_mm, b.size.max_mm):
-        return False
+        return unit_slip(a.organ, a.size.max_mm, b.size.max_mm)
     return True
+
+
+def _better_size(organ: str, candidate: SizeMention, current: SizeMention) -> bool:
+    """Return True when ``candidate`` should replace ``current``: plausible over implausible (a cm/mm slip), then larger."""
+    plausible = is_plausible_size(organ, candidate.max_mm), is_plausible_size(organ, current.max_mm)
+    if plausible[0] != plausible[1]:
+        return plausible[0]
+    return candidate.max_mm > current.max_mm
+
+
+def implausible_size_flags(drafts: list[Draft], case_id: str) -> list[Flag]:
+    """Return an ``implausible_size`` flag for every lesion mention whose size is impossible for its organ, before merging.
+
+    Flagging mentions, not merged lesions, also catches a slip in one mention of a
+    lesion whose other mention states a plausible size (findings 3.2 cm, impression 32 cm).
+    """
+    flags = []
+    for draft in drafts:
+        if draft.size is not None and not is_plausible_size(draft.organ, draft.size.max_mm):
+            flags.append(implausible_size_flag(case_id, "a lesion", draft.organ, draft.size.max_mm, draft.size.text,
+                                               "lesions.max_diameter_mm", draft.size.start))
+    return list({flag.message: flag for flag in flags}.values())
 
 
 def subregions_overlap(first: list[str], second: list[str], kg: Any) -> bool:
@@ -428,7 +452,7 @@ def _absorb(target: Draft, other: Draft) -> None:
     for attribute, values in other.attributes.items():
         own = target.attributes.setdefault(attribute, [])
         own.extend(v for v in values if v not in own)
-    if other.size and (target.size is None or other.size.max_mm > target.size.max_mm):
+    if other.size and (target.size is None or _better_size(target.organ, other.size, target.size)):
         target.size = other.size
     if other.count and (target.count is None or other.count > target.count):
         target.count = other.count  # "two lesions ... the largest in segment 8" counts the group the lesion belongs to

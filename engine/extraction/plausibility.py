@@ -30,16 +30,22 @@ def is_plausible_size(organ: str | None, size_mm: float | None) -> bool:
     return MIN_LESION_MM <= size_mm <= limit
 
 
-def implausible_size_flag(case_id: str, finding: str, organ: str | None, size_mm: float, stated: str | None, field: str) -> Flag:
+def implausible_size_flag(case_id: str, finding: str, organ: str | None, size_mm: float, stated: str | None, field: str, start: int | None = None) -> Flag:
     """Return the ``implausible_size`` flag for one stated size.
 
     ``finding`` names what the size belongs to ("lesion rep-L1", "the pathology tumour
     size"), and ``stated`` is the report text of the size, when known.
     """
     limit = MAX_LESION_MM.get(organ or "", DEFAULT_MAX_LESION_MM)
-    quoted = f" ('{stated}')" if stated else ""
+    quoted = f" ('{stated}'{f' at character {start}' if start is not None else ''})" if stated else ""
     return Flag(
         code="implausible_size", field=field,
         message=(f"case {case_id}: {finding} in the {organ or 'unknown organ'} is stated as {size_mm:g} mm{quoted}, outside the plausible "
                  f"{MIN_LESION_MM:g}-{limit:g} mm; check the unit (cm written for mm?). The size is kept but not used for staging."),
     )
+
+
+def unit_slip(organ: str | None, first_mm: float, second_mm: float) -> bool:
+    """Return True when two sizes differ by a factor of 10 and the larger is impossible: one lesion, with cm written for mm."""
+    small, large = sorted((first_mm, second_mm))
+    return small > 0 and not is_plausible_size(organ, large) and abs(large / 10 - small) <= 0.05 * small

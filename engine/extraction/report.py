@@ -12,12 +12,11 @@ from data_contracts.report import ReportFeatures
 from engine.extraction import chinese
 from engine.extraction.consistency import reconcile_locations
 from engine.extraction.language import detect_language, text_problem
-from engine.extraction.lesions import find_lesion_drafts, merge_drafts, to_findings
+from engine.extraction.lesions import find_lesion_drafts, implausible_size_flags, merge_drafts, to_findings
 from engine.extraction.lexicon import IGNORED_WORDS, LESION_WORDS, METASTASIS_WORDS, NODE_WORDS, RELATION_WORDS, Lexicon, build_lexicon
 from engine.extraction.mentions import Sentence, organ_of, organise
 from engine.extraction.metastases import find_metastases
 from engine.extraction.nodes import find_nodes
-from engine.extraction.validate import lesion_size_flags
 from engine.extraction.vessels import find_relations
 from engine.text.context import analyse
 from engine.text.sections import split_sections, standardize
@@ -44,7 +43,7 @@ def extract_report(text: str, case_id: str, kgs: Mapping[str, Any], *, source_fi
     else:
         features = _extract_english(text, case_id, kgs, lexicon, source_file, encoding)
 
-    flags = list(features.flags) + lesion_size_flags(features.lesions, case_id)
+    flags = list(features.flags)
     if not features.lesions and not features.organs_normal:
         flags.append(_no_findings(case_id, source_file))
     log.debug("case %s: %d lesions, %d nodes", case_id, len(features.lesions), len(features.nodes))
@@ -57,6 +56,7 @@ def _extract_english(text: str, case_id: str, kgs: Mapping[str, Any], lexicon: L
     sentences = organise(text, analysed, lexicon, find_sizes(text), sections)
     mentions = find_lesion_drafts(text, sentences, lexicon, kgs, sections)
     location_problems = reconcile_locations(text, mentions, sentences, kgs, case_id, source_file)
+    location_problems += implausible_size_flags(mentions, case_id)
     drafts = merge_drafts(mentions, kgs)
     lesion_organs = [(d.start, d.organ) for d in mentions if not d.negated and not d.historical]
     vessels, invasions = find_relations(text, sentences, kgs, sections, lesion_organs)

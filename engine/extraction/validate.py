@@ -24,7 +24,7 @@ def validate_report(features: ReportFeatures, text: str, kgs: Mapping[str, Any])
     lesions = []
     for lesion in features.lesions:
         lesion, lesion_flags = _check_lesion(lesion, features.case_id, kgs)
-        flags += lesion_flags
+        flags += [flag for flag in lesion_flags if not _already_flagged(flag, lesion, flags)]
         lesions.append(lesion)
     flags += _span_flags(features, text)
     return features.model_copy(update={"lesions": tuple(lesions), "flags": _unique(flags)})
@@ -90,9 +90,19 @@ def lesion_size_flags(lesions, case_id: str) -> list[Flag]:
         if is_plausible_size(lesion.organ, lesion.max_diameter_mm):
             continue
         stated = next((item.span.text for item in lesion.evidence if item.field == "max_diameter_mm"), None)
+        start = next((item.span.start for item in lesion.evidence if item.field == "max_diameter_mm"), None)
         flags.append(implausible_size_flag(case_id, f"lesion {lesion.finding_id}", lesion.organ, lesion.max_diameter_mm, stated,
-                                           "lesions.max_diameter_mm"))
+                                           "lesions.max_diameter_mm", start))
     return flags
+
+
+def _already_flagged(flag: Flag, lesion: LesionFinding, flags: list[Flag]) -> bool:
+    """Return True for a lesion size flag that the rules backend already raised on the same stated size."""
+    if flag.code != "implausible_size":
+        return False
+    size = next((item.span for item in lesion.evidence if item.field == "max_diameter_mm"), None)
+    marker = f"('{size.text}' at character {size.start})" if size else None
+    return marker is not None and any(f.code == "implausible_size" and marker in f.message for f in flags)
 
 
 def _span_flags(features: ReportFeatures, text: str) -> list[Flag]:

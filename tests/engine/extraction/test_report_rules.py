@@ -394,3 +394,15 @@ def test_chinese_focus_and_metastasis_words(kgs):
     liver = _lesions(features, "liver")
     assert [(lesion.impression_id, lesion.certainty, lesion.multiple) for lesion in liver] == [("metastasis", "definite", True)]
     assert liver[0].max_diameter_mm == 23.0
+
+
+def test_unit_slip_in_one_mention_flagged_and_skipped(kgs):
+    from engine.staging_facts import facts_for_organ
+
+    text = "FINDINGS: A 3.2 cm hypodense mass in the pancreatic head.\nIMPRESSION: 32 cm pancreatic head mass, consistent with pancreatic adenocarcinoma."
+    features = _extract(text, kgs)
+    lesions = _lesions(features, "pancreas")
+    assert len(lesions) == 1
+    assert lesions[0].max_diameter_mm == 32.0
+    assert [flag.code for flag in features.flags].count("implausible_size") == 1
+    assert facts_for_organ("pancreas", features, None, kgs["pancreas"])["max_diameter_mm"] == 32.0
