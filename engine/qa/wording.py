@@ -27,6 +27,24 @@ ORGAN_WORDS = {
 SEGMENT_NAME = re.compile(r"^segment \w+$")
 """Couinaud segment names ('segment 5', 'segment 4a'), which take no article."""
 
+CONSONANT_SOUND_STARTS = ("uni", "use", "usu", "uro", "ure", "eu", "one", "once")
+"""Word starts spelled with a vowel but spoken with a consonant sound: 'a unilocular cyst', 'a one-step rule'."""
+
+SILENT_H_STARTS = ("hour", "honest", "honour", "honor", "heir")
+
+COUNT_NOUN_HEADS = frozenset({
+    "capsule", "scar", "wall", "sign", "mass", "abscess", "lumen", "plane", "malignancy", "history", "nodule", "lesion", "polyp",
+})
+"""Head nouns that take 'a' or 'an' in the singular; other singular findings are mass nouns ('calcification', 'washout')."""
+
+PLURAL_NOUNS = frozenset({"diverticula"})
+MASS_NOUNS_ENDING_IN_S = frozenset({"ascites", "gas", "stenosis", "necrosis", "cirrhosis", "fibrosis", "thrombosis"})
+
+POST_MODIFIER = re.compile(r"\s+(?:of|with|in|over|from|at|to)\s+")
+"""The start of a post-modifier, so the head noun of 'history of pancreatitis' is 'history'."""
+
+ADJECTIVE_ENDINGS = ("ic", "ar", "ed", "ing", "al", "ous", "ive", "dense")
+
 FACT_WORDS = {
     "max_diameter_mm": "the tumour size",
     "tumor_count": "the number of tumours",
@@ -132,23 +150,70 @@ def locations_phrase(organ: str, organ_name: str, subregion_names: Sequence[str]
 
 
 def attribute_clause(subtask: str, name: str) -> str:
-    """Return the predicate that states one finding term: 'is hypodense', 'has mixed density', 'shows rim enhancement'.
+    """Return the predicate that states one finding term: 'is hypodense', 'has mixed density', 'shows an enhancing capsule'.
 
-    Adjectives take 'is' ('hypoenhancing', 'non-enhancing', 'cystic'); density
-    nouns take 'has'; enhancement nouns take 'shows'; margin terms describe the
-    margins ('has ill-defined margins').
+    Margin terms describe the margins ('has ill-defined margins') and density
+    nouns take 'has'. Shape terms and one-word adjectives take 'is' ('round',
+    'hypoenhancing', 'cystic').
+    Any other term is a noun and takes 'shows' with ``noun_phrase``, so a
+    singular count noun gets its article ('shows an enhancing capsule') while a
+    mass noun or a plural reads bare ('shows rim enhancement', 'shows septations').
     """
     if subtask == "boundary":
         return f"has {name} margins"
     if name.endswith("density"):
         return f"has {name}"
-    if subtask == "enhancement" and not _is_adjective(name):
-        return f"shows {name}"
-    return f"is {name}"
+    if subtask == "shape" or _is_adjective(name):
+        return f"is {name}"
+    return f"shows {noun_phrase(name)}"
 
 
 def _is_adjective(name: str) -> bool:
-    return " " not in name and name.endswith(("ing", "ed", "ic", "dense"))
+    return " " not in name and name.endswith(ADJECTIVE_ENDINGS)
+
+
+def indefinite_article(phrase: str) -> str:
+    """Return 'a' or 'an' for ``phrase`` by the sound of its first word: 'an 8 mm', 'an ill-defined', 'a unilocular', 'an hour'."""
+    word = phrase.strip().split(" ", 1)[0].casefold()
+    if not word:
+        return "a"
+    if word[0].isdigit():
+        # 8, 80, 800 ('eight...'), 11 and 18 ('eleven', 'eighteen') and 11000-11999 or 18000-18999 start with a vowel sound.
+        digits = re.match(r"\d+", word).group()
+        spoken_vowel = digits.startswith("8") or digits in ("11", "18") or (len(digits) == 5 and digits[:2] in ("11", "18"))
+        return "an" if spoken_vowel else "a"
+    if word.startswith(SILENT_H_STARTS):
+        return "an"
+    if word.startswith(CONSONANT_SOUND_STARTS):
+        return "a"
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def with_article(phrase: str) -> str:
+    """Return ``phrase`` with its indefinite article: 'an enhancing capsule'."""
+    return f"{indefinite_article(phrase)} {phrase}"
+
+
+def head_noun(name: str) -> str:
+    """Return the last word before any post-modifier: 'history of pancreatitis' -> 'history'."""
+    return POST_MODIFIER.split(name, maxsplit=1)[0].split()[-1]
+
+
+def is_plural_noun(name: str) -> bool:
+    """True for a finding named by a plural noun: 'septations', 'clinical signs of infection', 'diverticula'."""
+    head = head_noun(name).casefold()
+    if head in PLURAL_NOUNS:
+        return True
+    if head in MASS_NOUNS_ENDING_IN_S or head.endswith(("ss", "sis", "us")):
+        return False
+    return head.endswith("s")
+
+
+def noun_phrase(name: str) -> str:
+    """Return a noun finding with the article it needs: 'a double-duct sign', 'septations', 'calcification'."""
+    if is_plural_noun(name) or head_noun(name).casefold() not in COUNT_NOUN_HEADS:
+        return name
+    return with_article(name)
 
 
 def missing_fact_items(missing: Sequence[str]) -> list[str]:

@@ -10,34 +10,23 @@ finding, and every rules-backend sentence about a finding is built from it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from engine.qa.wording import attribute_clause
-
-CONSONANT_SOUND_STARTS = ("uni", "use", "usu", "uro", "ure", "eu", "one", "once")
-"""Word starts spelled with a vowel but spoken with a consonant sound: 'a unilocular cyst', 'a one-step rule'."""
-
-SILENT_H_STARTS = ("hour", "honest", "honour", "honor", "heir")
-
-COUNT_NOUN_HEADS = frozenset({
-    "capsule", "scar", "wall", "sign", "mass", "abscess", "lumen", "plane", "malignancy", "history", "nodule", "lesion", "polyp",
-})
-"""Head nouns that take 'a' or 'an' in the singular; other singular findings are mass nouns ('calcification', 'washout')."""
-
-PLURAL_NOUNS = frozenset({"diverticula"})
-MASS_NOUNS_ENDING_IN_S = frozenset({"ascites", "gas", "stenosis", "necrosis", "cirrhosis", "fibrosis", "thrombosis"})
+from engine.qa.wording import (  # noqa: F401  Re-exported, because callers import the article rule from here.
+    ADJECTIVE_ENDINGS,
+    attribute_clause,
+    head_noun,
+    indefinite_article,
+    is_plural_noun,
+    noun_phrase,
+    with_article,
+)
 
 COUNT_IMPRESSION_HEADS = frozenset({
     "tumour", "tumor", "cyst", "pseudocyst", "hemangioma", "haemangioma", "abscess", "polyp", "neoplasm", "cystadenoma",
     "leiomyoma", "metastasis", "adenoma", "nodule",
 })
 """Impression head nouns that take an article ('a hepatic hemangioma'); carcinomas and lymphomas read without one."""
-
-POST_MODIFIER = re.compile(r"\s+(?:of|with|in|over|from|at|to)\s+")
-"""The start of a post-modifier, so the head noun of 'history of pancreatitis' is 'history'."""
-
-ADJECTIVE_ENDINGS = ("ic", "ar", "ed", "ing", "al", "ous", "ive", "dense")
 
 ADJECTIVE_NOUNS = {"shape": "shape", "margin": "margins", "boundary": "margins"}
 """Noun an adjective finding of these attributes qualifies when it is a sentence subject: 'the irregular shape', 'the ill-defined margins'."""
@@ -63,43 +52,6 @@ class FindingWords:
         return "are" if self.plural else "is"
 
 
-def indefinite_article(phrase: str) -> str:
-    """Return 'a' or 'an' for ``phrase`` by the sound of its first word: 'an 8 mm', 'an ill-defined', 'a unilocular', 'an hour'."""
-    word = phrase.strip().split(" ", 1)[0].casefold()
-    if not word:
-        return "a"
-    if word[0].isdigit():
-        # 8, 80, 800 ('eight...'), 11 and 18 ('eleven', 'eighteen') and 11000-11999 or 18000-18999 start with a vowel sound.
-        digits = re.match(r"\d+", word).group()
-        spoken_vowel = digits.startswith("8") or digits in ("11", "18") or (len(digits) == 5 and digits[:2] in ("11", "18"))
-        return "an" if spoken_vowel else "a"
-    if word.startswith(SILENT_H_STARTS):
-        return "an"
-    if word.startswith(CONSONANT_SOUND_STARTS):
-        return "a"
-    return "an" if word[0] in "aeiou" else "a"
-
-
-def with_article(phrase: str) -> str:
-    """Return ``phrase`` with its indefinite article: 'an enhancing capsule'."""
-    return f"{indefinite_article(phrase)} {phrase}"
-
-
-def head_noun(name: str) -> str:
-    """Return the last word before any post-modifier: 'history of pancreatitis' -> 'history'."""
-    return POST_MODIFIER.split(name, maxsplit=1)[0].split()[-1]
-
-
-def is_plural_noun(name: str) -> bool:
-    """True for a finding named by a plural noun: 'septations', 'clinical signs of infection', 'diverticula'."""
-    head = head_noun(name).casefold()
-    if head in PLURAL_NOUNS:
-        return True
-    if head in MASS_NOUNS_ENDING_IN_S or head.endswith(("ss", "sis", "us")):
-        return False
-    return head.endswith("s")
-
-
 def is_adjective_name(attribute: str, name: str) -> bool:
     """True for a finding named by an adjective ('hypodense', 'ill-defined', 'microcystic'), not a noun phrase."""
     if attribute in ("shape", "margin", "boundary", "count"):
@@ -107,13 +59,6 @@ def is_adjective_name(attribute: str, name: str) -> bool:
     if name.endswith("density") or " " in name:
         return False
     return name.endswith(ADJECTIVE_ENDINGS)
-
-
-def noun_phrase(name: str) -> str:
-    """Return a noun finding with the article it needs: 'a double-duct sign', 'septations', 'calcification'."""
-    if is_plural_noun(name) or head_noun(name).casefold() not in COUNT_NOUN_HEADS:
-        return name
-    return with_article(name)
 
 
 def finding_words(attribute: str, finding_id: str, name: str) -> FindingWords:

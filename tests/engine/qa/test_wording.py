@@ -9,9 +9,12 @@ import pytest
 
 from engine.qa.templates import QUESTION_TEMPLATES, pick_question
 from engine.qa.wording import (
+    COUNT_NOUN_HEADS,
     attribute_clause,
     condition_text,
     format_mm,
+    head_noun,
+    is_plural_noun,
     join_words,
     location_phrase,
     locations_phrase,
@@ -123,3 +126,68 @@ def test_templates_have_no_doubled_words():
 def test_not_stated_keeps_fact_order():
     assert not_stated(["nodes_positive", "distant_metastasis", "metastasis_sites"]) == (
         "the number of positive regional lymph nodes and the distant metastasis status are not stated")
+
+
+ENHANCEMENT_CLAUSES = {
+    "arterial-phase hyperenhancement": "shows arterial-phase hyperenhancement",
+    "centripetal fill-in": "shows centripetal fill-in",
+    "delayed enhancement": "shows delayed enhancement",
+    "enhancing capsule": "shows an enhancing capsule",
+    "heterogeneous enhancement": "shows heterogeneous enhancement",
+    "homogeneous enhancement": "shows homogeneous enhancement",
+    "hypoenhancing": "is hypoenhancing",
+    "mucosal hyperenhancement": "shows mucosal hyperenhancement",
+    "non-enhancing": "is non-enhancing",
+    "peripheral nodular discontinuous enhancement": "shows peripheral nodular discontinuous enhancement",
+    "rim enhancement": "shows rim enhancement",
+    "washout": "shows washout",
+}
+"""Expected clause of every enhancement term of the organ KGs."""
+
+NOT_SIGN_ATTRIBUTES = frozenset({"density", "enhancement", "shape", "margin", "count", "context"})
+"""KG attributes whose terms are not lesion signs. This test treats the terms of every other attribute as signs."""
+
+
+def _kg_terms(kgs, attributes):
+    terms = set()
+    for graph in kgs.values():
+        for _, data in graph.graph.nodes(data=True):
+            if data.get("kind") == "finding" and attributes(data.get("attribute")):
+                terms.add(data["name"])
+    return sorted(terms)
+
+
+def test_enhancement_clauses_cover_kg_terms(kgs):
+    assert _kg_terms(kgs, lambda attribute: attribute == "enhancement") == sorted(ENHANCEMENT_CLAUSES)
+    for name, expected in ENHANCEMENT_CLAUSES.items():
+        assert attribute_clause("enhancement", name) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("central scar", "shows a central scar"),
+    ("double-duct sign", "shows a double-duct sign"),
+    ("exophytic submucosal mass", "shows an exophytic submucosal mass"),
+    ("septations", "shows septations"),
+    ("calcification", "shows calcification"),
+    ("necrosis", "shows necrosis"),
+    ("ascites", "shows ascites"),
+    ("diverticula", "shows diverticula"),
+    ("microcystic", "is microcystic"),
+    ("unilocular", "is unilocular"),
+])
+def test_sign_clause_article(name, expected):
+    assert attribute_clause("signs", name) == expected
+
+
+def test_sign_clauses_of_all_kg_terms(kgs):
+    for name in _kg_terms(kgs, lambda attribute: attribute not in NOT_SIGN_ATTRIBUTES):
+        clause = attribute_clause("signs", name)
+        verb, _, rest = clause.partition(" ")
+        head = head_noun(name).casefold()
+        counted = head in COUNT_NOUN_HEADS and not is_plural_noun(name)
+
+        assert verb in ("is", "shows"), clause
+        if verb == "is":
+            assert " " not in name, clause
+        assert rest.startswith(("a ", "an ")) == counted, clause
+        assert rest.endswith(name), clause
