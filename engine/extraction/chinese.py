@@ -21,7 +21,7 @@ from engine.text.context import Mention
 from engine.text.sections import section_at, split_sections, standardize
 from engine.text.sizes import find_sizes
 
-LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌", "灶")
+LESION_WORDS_ZH = ("病变", "病灶", "肿块", "占位", "结节", "肿瘤", "囊肿", "增厚", "癌", "灶", "团块", "肿物", "新生物")
 METASTASIS_WORDS_ZH = ("转移灶", "转移瘤", "转移癌", "转移")
 NOT_LESION_AFTER_ZH = ("癌栓", "癌胚", "结节样", "结节状", "灶性", "灶状", "肿块样", "占位效应")
 """Words that start with a lesion word but name no lesion: tumour thrombus, carcinoembryonic antigen, nodular-like, focal, mass effect."""

@@ -20,7 +20,8 @@ LESION_WORDS: tuple[str, ...] = (
     "mass", "masses", "lesion", "lesions", "tumor", "tumors", "tumour", "tumours", "nodule", "nodules", "cyst", "cysts",
     "thickening", "stricture", "narrowing", "stenosis", "neoplasm", "malignancy", "carcinoma", "cancer", "polyp",
     "focus", "formation", "deposit", "soft tissue density", "tumor mass", "mass lesion", "polypoid lesion",
-    "wall thickening", "thickened wall", "thickened", "area of",
+    "wall thickening", "thickened wall", "thickened", "area of", "observation", "observations", "hypodensity", "hypodensities",
+    "hypoattenuating lesion", "hyperdensity",
 )
 IGNORED_WORDS: tuple[str, ...] = ("mass effect", "lymph node stations", "nodes per cassette")
 """Phrases that contain a lesion or node word but name none; matched so the shorter word is not."""
@@ -63,6 +64,8 @@ class Lexicon:
     has_zh: bool = False
     abbreviations: set[str] = field(default_factory=set)
     """Short keys that the KGs write only in capitals ("CA", "PV", "SMA"); text must write them in capitals too."""
+    hyphenated: dict[str, set[str]] = field(default_factory=dict)
+    """Written forms with hyphens by key ("lr-5" for "lr 5"), for ConText targets."""
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
     """Values computed once from this lexicon (the ConText target rules), by name."""
 
@@ -115,9 +118,10 @@ class Lexicon:
             kind = next((k for k in kinds if any(r.kind == k for r in readings)), None)
             if kind is None:
                 continue
-            rules.append((key, kind.upper()))
-            if kind in ("impression", "lesion") and key[-1].isalpha() and not key.endswith("s"):
-                rules.append((key + "s", kind.upper()))
+            for form in [key, *sorted(self.hyphenated.get(key, ()))]:
+                rules.append((form, kind.upper()))
+                if kind in ("impression", "lesion") and form[-1].isalpha() and not form.endswith("s"):
+                    rules.append((form + "s", kind.upper()))
         return rules
 
 
@@ -256,6 +260,10 @@ def _add(lexicon: Lexicon, form: str, reading: Reading) -> None:
     for variant in variants:
         if reading not in lexicon.readings[variant]:
             lexicon.readings[variant].append(reading)
+    hyphenated = " ".join(form.casefold().split())
+    if "-" in hyphenated and not re.search(r"[\u4e00-\u9fff]", hyphenated):
+        # spaCy keeps "LR-5" one token but splits "ill-defined", so a target needs the written form too.
+        lexicon.hyphenated.setdefault(key, set()).add(hyphenated)
 
 
 def _compile(lexicon: Lexicon) -> None:

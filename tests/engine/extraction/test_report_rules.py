@@ -406,3 +406,18 @@ def test_unit_slip_in_one_mention_flagged_and_skipped(kgs):
     assert lesions[0].max_diameter_mm == 32.0
     assert [flag.code for flag in features.flags].count("implausible_size") == 1
     assert facts_for_organ("pancreas", features, None, kgs["pancreas"])["max_diameter_mm"] == 32.0
+
+
+@pytest.mark.parametrize(
+    "text,organ,impression,regions",
+    [
+        ("There is a 1.2 cm arterially enhancing observation in segment 4b with washout, LR-5.", "liver", "hcc", ("segment_4b",)),
+        ("Segment VII/VIII arterially enhancing lesion with washout measuring up to 4.1 cm, LI-RADS 5.", "liver", "hcc", ("segment_7", "segment_8")),
+        ("Liver: Few subcentimeter hypodensities too small to characterize.", "liver", None, ()),
+        ("胰头区见一团块影，大小约2.5cm。", "pancreas", None, ("head",)),
+    ],
+)
+def test_more_lesion_words(text, organ, impression, regions, kgs):
+    lesion = _lesions(_extract(text, kgs), organ)[0]
+    assert lesion.impression_id == impression
+    assert lesion.subregions == regions
