@@ -271,7 +271,11 @@ def _names_tumor(text: str, size) -> bool:
     first_after = P.TUMOR_WORD.search(after)
     if first_after and not re.search(r"[.;]", after[: first_after.start()]):
         return True
-    return bool(re.search(r"\b(?:tumou?r|mass|\w*carcinoma|\w*sarcoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE))
+    if re.search(r"\b(?:tumou?r|mass|\w*carcinoma|\w*sarcoma)\b[^.;]{0,40}\b(?:measur\w*|is|of|diameter)\b[^.;]{0,20}$", before, re.IGNORECASE):
+        return True
+    # An appositive after the diagnosis: "Hepatocellular carcinoma, moderately differentiated (grade II), 4.2 cm, ..."
+    wide = text[max(0, size.start - 120) : size.start]
+    return bool(re.search(r"\b(?:\w*carcinoma|\w*sarcoma|tumou?r|neoplasm)\b[^.;:]{0,100},\s*$", wide, re.IGNORECASE))
 
 
 def _distant_metastasis(stage) -> bool | None:

@@ -157,6 +157,7 @@ def test_depth_of_invasion(text, organ, depth, kgs):
         ("The tumour measures 3.8 x 3.0 cm. Lymphovascular invasion is identified.", 38.0),
         ("Maximum tumour dimension: 45 mm", 45.0),
         ("肿瘤大小4.0×3.0×1.0cm，浸润至外膜。", 40.0),
+        ("Hepatocellular carcinoma, moderately differentiated (Edmondson-Steiner grade II), 4.2 cm, with microvascular invasion.", 42.0),
     ],
 )
 def test_tumor_size_forms(text, size, kgs):
