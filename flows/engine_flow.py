@@ -153,6 +153,8 @@ def plan_batches(cases: list[CaseInput], batch_size: int) -> list[list[CaseInput
 
 def assign_case_splits(batches: list[list[CaseInput]], params: EngineRunParams, submit_all: SubmitAll) -> dict[str, str]:
     """Group near-duplicate cases and give every group one split."""
+    # NOTE: groups are formed among this run's cases only. With max_cases, a case the run
+    # leaves out keeps the split an earlier run gave it, even if it is a near-duplicate of a case run now.
     calls = [(fingerprint_batch, {"cases": batch}) for batch in batches]
     fingerprints = [fp for batch_fps in submit_all(calls) for fp in batch_fps]
     config = params.config
