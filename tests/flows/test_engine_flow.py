@@ -219,11 +219,18 @@ def test_real_ct_and_reports_run(shared_data: Path, tmp_path: Path):
     for row, report in zip(rows, ("colon_rectal_ct_01.txt", "liver_mets_01.txt"), strict=False):
         row.update(report_path=str(reports / report), pathology_path="")
     real_ct = {"ct_path": str(example / "example_ct_sm.nii.gz"), "masks_path": str(example / "example_seg.nii.gz"), "lesions_path": "", "liver_segments_path": ""}
+    # Several pancreatic reports state sizes the AJCC 8 rules can stage, so at least one of them yields TNM samples.
+    real_reports = {
+        "real-pdac-1": ("pancreas_pdac_01.txt", ""),
+        "real-pdac-2": ("pancreas_pdac_02.txt", ""),
+        "real-pdac-4": ("pancreas_pdac_04.txt", ""),
+        "real-pnet-2": ("pancreas_pnet_02.txt", ""),
+        "real-hcc": ("liver_hcc_01.txt", ""),
+        "real-pdac-path": ("pancreas_pdac_02.txt", str(reports / "path_pancreas_pdac_02.txt")),
+    }
     real_rows = [
-        dict(rows[0], **real_ct, case_id="real-pdac", patient_id="real-pdac", report_path=str(reports / "pancreas_pdac_01.txt"), pathology_path=""),
-        dict(rows[0], **real_ct, case_id="real-hcc", patient_id="real-hcc", report_path=str(reports / "liver_hcc_01.txt"), pathology_path=""),
-        dict(rows[0], **real_ct, case_id="real-pdac-path", patient_id="real-pdac-path", report_path=str(reports / "pancreas_pdac_02.txt"),
-             pathology_path=str(reports / "path_pancreas_pdac_02.txt")),
+        dict(rows[0], **real_ct, case_id=case_id, patient_id=case_id, report_path=str(reports / report), pathology_path=pathology)
+        for case_id, (report, pathology) in real_reports.items()
     ]
     manifest = _write_csv(implanted.parent / "real_manifest.csv", [*rows, *real_rows])
     out = tmp_path / "ds"
@@ -237,7 +244,7 @@ def test_real_ct_and_reports_run(shared_data: Path, tmp_path: Path):
 
     assert report.ok, report.problems
     assert {sample["task_type"] for sample in samples} == {"localization", "attribute", "tnm", "cot_report"}
-    assert "real-pdac" in sampled
+    assert {"real-pdac-1", "real-pdac-2", "real-hcc"} <= sampled
     assert case_ids - sampled <= {r["case_id"] for r in rejects}, "a case without samples has no reject row"
     # The three real rows share one CT, so they are near-duplicates and share one split.
     assert len({sample["split"] for sample in samples if sample["case_id"].startswith("real-")}) == 1
