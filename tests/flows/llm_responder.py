@@ -11,7 +11,7 @@ prompt, and replies as a model that follows the prompt would:
 - ``CriticReply`` (calibrator critic): no problems;
 - ``SummaryReply`` (summarizer): the template report the prompt includes.
 
-It knows nothing of the case beyond the request, so every reply passes through
+It sees nothing of the case beyond the request, so every reply passes through
 the engine's own parsing and checks.
 """
 
@@ -29,7 +29,7 @@ FINDING_PREDICATES_EXCLUDED = ("suggests", "staged_as")
 
 
 class AgentResponder:
-    """Callable for ``FakeLLMServer.responder``; counts the schemas it answered."""
+    """Callable for ``FakeLLMServer.responder`` that counts the requests per schema."""
 
     def __init__(self) -> None:
         import kg
