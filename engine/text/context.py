@@ -206,8 +206,20 @@ def _register_line_breaks() -> None:
         return doc
 
 
+_PROBABLE_CUES = frozenset(literal for literal, category, _ in EXTRA_CONTEXT_RULES if category == PROBABLE)
+
+
+def _category(doc, modifier) -> str:
+    # medspacy's default rules file "likely" and "probable" as POSSIBLE_EXISTENCE, and
+    # its rule wins over ours on the same words; our cue list decides those words.
+    start, end = modifier.modifier_span
+    if modifier.category == POSSIBLE and doc[start:end].text.lower() in _PROBABLE_CUES:
+        return PROBABLE
+    return modifier.category
+
+
 def _mention(ent) -> Mention:
-    categories = {modifier.category for modifier in ent._.modifiers}
+    categories = {_category(ent.doc, modifier) for modifier in ent._.modifiers}
     return Mention(
         start=ent.start_char,
         end=ent.end_char,
