@@ -84,10 +84,16 @@ def rules_chain(target: ChainTarget, index: FactIndex, kg: OrganKG, sources: Sta
     stated_nodes = tuple(s.triplet.object for s in lesion_steps if s.triplet.object.startswith("finding:"))
     finding_nodes = tuple(dict.fromkeys(lesion_nodes + stated_nodes + organ_spread_nodes(kg, target, index)))
 
-    named = kg_paths.impression_node(kg, target.lesion.impression_id)
+    # A diagnosis the report only calls possible ("metastasis cannot be excluded") is not
+    # asserted: the chain keeps the lesion's findings, as the uncertainty is about the diagnosis.
+    possible_only = target.lesion.certainty == "possible"
+    named = None if possible_only else kg_paths.impression_node(kg, target.lesion.impression_id)
     truth = hints.pathology_truth
     causes_only = hints.strategy == "suspected_causes"
-    impression = kg_paths.choose_impression(kg, finding_nodes, named, hints.suspected_causes, truth.histology if truth else None, causes_only)
+    if possible_only and truth is None:
+        impression = None
+    else:
+        impression = kg_paths.choose_impression(kg, finding_nodes, named, hints.suspected_causes, truth.histology if truth else None, causes_only)
     stage = None
     # Nodes and distant disease are staging context, so only the chain of a staged malignant primary states them.
     if kg_paths.takes_staging_context(kg, impression):

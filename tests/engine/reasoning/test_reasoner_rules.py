@@ -71,13 +71,22 @@ def test_impression_steps_cite_kg_strength(make_state, make_ctx, kgs):
 
 def test_hedged_impression_lowers_confidence(make_state, make_ctx):
     definite = _chain(reasoner.run(make_state(PDAC_REPORT), make_ctx()), "pancreas")
-    hedged_text = PDAC_REPORT.replace("consistent with", "possible")
+    hedged_text = PDAC_REPORT.replace("consistent with", "probable")
     hedged = _chain(reasoner.run(make_state(hedged_text), make_ctx()), "pancreas")
 
     assert hedged.impression_id == "pdac"
     first_definite = next(s for s in definite.steps if s.level == "impression")
     first_hedged = next(s for s in hedged.steps if s.level == "impression")
     assert first_hedged.confidence < first_definite.confidence
+
+
+def test_possible_impression_is_not_asserted(make_state, make_ctx):
+    possible_text = PDAC_REPORT.replace("consistent with", "possible")
+    chain = _chain(reasoner.run(make_state(possible_text), make_ctx()), "pancreas")
+
+    assert chain.impression_id is None
+    assert not [s for s in chain.steps if s.level in ("impression", "pathology")]
+    assert [s for s in chain.steps if s.level == "finding"]
 
 
 def test_staging_step_cites_rule_and_size(make_state, make_ctx):
