@@ -104,17 +104,21 @@ def _hash_file(path: Path, digest) -> None:
             digest.update(chunk)
 
 
-def run_case(case: CaseInput, ctx: EngineContext, *, split: str | None = None) -> CaseResult:
-    """Run the six agents on ``case`` and return its samples, or its rejects and no samples."""
+def run_case(case: CaseInput, ctx: EngineContext, *, split: str | None = None, input_hash: str | None = None) -> CaseResult:
+    """Run the six agents on ``case`` and return its samples, or its rejects and no samples.
+
+    ``input_hash`` is the case's ``case_input_hash`` when the caller has computed it
+    already; passing it saves reading every input file a second time.
+    """
     from engine.splits import assign_split
 
     started = time.monotonic()
     usage_before = _usage_snapshot(ctx, case.case_id)
-    input_hash = ""
+    input_hash = input_hash or ""
     agent = "pipeline"
     state = CaseState(case=case)
     try:
-        input_hash = case_input_hash(case, ctx)
+        input_hash = input_hash or case_input_hash(case, ctx)
         split = split or assign_split(case.patient_id or case.case_id, ctx.config.split_ratios, ctx.config.seed)
         state = CaseState(case=case, input_hash=input_hash, extras={"split": split})
         for agent in AGENTS:

@@ -148,7 +148,7 @@ def run_one_case(case: CaseInput, input_hash: str, split: str | None, ctx: Any, 
 
     outcome = _CaseOutcome(case=case, input_hash=input_hash)
     try:
-        result = run_case(case, ctx, split=split)
+        result = run_case(case, ctx, split=split, input_hash=input_hash)
     except Exception as exc:  # run_case should not raise; a bug in it must still not stop the batch
         logger.exception("case %s: run_case raised", case.case_id)
         outcome.rejects = [_reject(case, input_hash, run_id, "pipeline", "internal_error", f"run_case raised {type(exc).__name__}: {exc}")]

@@ -222,7 +222,7 @@ def test_internal_error_case_is_retried(phantom_cohort: Path, tmp_path: Path, mo
     from flows.batch import process_batch
     from flows.manifest_io import read_manifest
 
-    def broken_run_case(case, ctx, split=None):
+    def broken_run_case(case, ctx, split=None, input_hash=None):
         raise IndexError("list index out of range")
 
     monkeypatch.setattr(engine.pipeline, "run_case", broken_run_case)
