@@ -16,26 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine.imaging.errors import SegmentationUnavailable
+from engine.imaging.features import DEFAULT_ORGANS
 from engine.imaging.volume import CTVolume, write_nifti
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROI_SUBSET: tuple[str, ...] = (
-    "liver",
-    "pancreas",
-    "stomach",
-    "colon",
-    "esophagus",
-    "duodenum",
-    "small_bowel",
-    "gallbladder",
-    "spleen",
-    "kidney_right",
-    "kidney_left",
-    "aorta",
-    "inferior_vena_cava",
-    "portal_vein_and_splenic_vein",
-)
+# The segmented structures are the measured organs plus the vessels that staging rules name.
+DEFAULT_ROI_SUBSET: tuple[str, ...] = DEFAULT_ORGANS + ("aorta", "inferior_vena_cava", "portal_vein_and_splenic_vein")
 
 # nnU-Net dataset folders of the "total" task in TotalSegmentator 2.x (its
 # python_api picks the same task ids): the 3 mm model with fast=True, otherwise
