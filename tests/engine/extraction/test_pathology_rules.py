@@ -133,7 +133,8 @@ def test_older_edition_disagreement_flagged(kgs):
 
 def test_empty_pathology_text(kgs):
     features = extract_pathology("", "case-1", kgs)
-    assert features.histology is None and features.stated_stage is None
+    assert features.histology is None
+    assert features.stated_stage is None
 
 
 @pytest.mark.parametrize(
